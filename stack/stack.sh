@@ -1,0 +1,314 @@
+#!/usr/bin/env bash
+# The project's real stack without Docker: Apache Kafka (KRaft), Apicurio Registry
+# (Confluent-compatible API) and Redis, as local processes.
+#
+#   ./stack/stack.sh up [--all]   start what is not running (idempotent), wait until it answers
+#   ./stack/stack.sh status       exit 0 only when Kafka, the registry and Redis all answer
+#   ./stack/stack.sh down [--purge]  stop what `up` started (--purge also deletes the data)
+#   ./stack/stack.sh env          print KAFKA_BROKERS=…, SCHEMA_REGISTRY_URL=…, REDIS_URL=… lines
+#
+# KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL already set: use that cluster, start nothing.
+# STACK=docker: the same parts from docker-compose.yml.
+# Docs: docs/stack.md.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STATE=${STACK_STATE_DIR:-$ROOT/.stack}
+LOGS=$ROOT/logs/stack
+KAFKA_HOST=127.0.0.1
+KAFKA_PORT=9092
+CONTROLLER_PORT=9093
+REGISTRY_PORT=8081
+REDIS_PORT=6379
+UP_TIMEOUT_S=${STACK_UP_TIMEOUT_S:-180}
+DOWN_TIMEOUT_S=${STACK_DOWN_TIMEOUT_S:-30}
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
+
+default_brokers="$KAFKA_HOST:$KAFKA_PORT"
+default_registry="http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"
+default_redis="redis://127.0.0.1:$REDIS_PORT"
+
+external_cluster() { [[ -n "${KAFKA_BROKERS:-}${SCHEMA_REGISTRY_URL:-}${REDIS_URL:-}" ]]; }
+brokers() { echo "${KAFKA_BROKERS:-$default_brokers}"; }
+registry_url() { echo "${SCHEMA_REGISTRY_URL:-$default_registry}"; }
+redis_url() { echo "${REDIS_URL:-$default_redis}"; }
+
+# ---------------------------------------------------------------- probes (each: exit 0 = answers)
+kafka_answers() {
+  local first
+  first=$(brokers | cut -d, -f1)
+  node "$ROOT/stack/kafka-ping.mjs" "$first" 2000 2>/dev/null
+}
+registry_answers() { curl -fsS -m 3 -o /dev/null "$(registry_url)/subjects" 2>/dev/null; }
+redis_answers() {
+  local url host port reply
+  url=$(redis_url)
+  url=${url#redis://}
+  url=${url##*@}
+  url=${url%%/*}
+  host=${url%%:*}
+  port=${url##*:}
+  [[ "$port" == "$host" ]] && port=6379
+  if command -v redis-cli >/dev/null 2>&1; then
+    [[ "$(redis-cli -h "$host" -p "$port" ping 2>/dev/null)" == "PONG" ]]
+  else
+    reply=$(timeout 3 bash -c "exec 3<>/dev/tcp/$host/$port && printf 'PING\r\n' >&3 && head -c 5 <&3" 2>/dev/null || true)
+    [[ "$reply" == "+PONG" ]]
+  fi
+}
+
+# wait_for NAME PROBE LOGFILE [PID]: bounded wait; names what did not come up and its log.
+wait_for() {
+  local name=$1 probe=$2 logfile=$3 pid=${4:-} deadline=$((SECONDS + UP_TIMEOUT_S))
+  until $probe; do
+    if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 30 "$logfile" >&2 2>/dev/null || true
+      die "$name exited during start-up; see $logfile"
+    fi
+    if ((SECONDS >= deadline)); then
+      tail -n 30 "$logfile" >&2 2>/dev/null || true
+      die "$name did not answer within ${UP_TIMEOUT_S}s; see $logfile"
+    fi
+    sleep 0.5
+  done
+}
+
+pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# stop_pidfile NAME PIDFILE: TERM, wait up to DOWN_TIMEOUT_S, then KILL.
+stop_pidfile() {
+  local name=$1 pidfile=$2 pid deadline
+  if ! pid_alive "$pidfile"; then
+    rm -f "$pidfile"
+    return 0
+  fi
+  pid=$(cat "$pidfile")
+  log "stopping $name (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  deadline=$((SECONDS + DOWN_TIMEOUT_S))
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((SECONDS >= deadline)); then
+      log "$name did not stop within ${DOWN_TIMEOUT_S}s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f "$pidfile"
+}
+
+need() { command -v "$1" >/dev/null 2>&1 || die "$1 is required: $2"; }
+
+# ---------------------------------------------------------------- local secrets (never committed)
+ensure_secrets() {
+  mkdir -p "$STATE"
+  local f=$STATE/secrets.env
+  if [[ ! -f "$f" ]]; then
+    umask 077
+    {
+      echo "INTAKE_API_KEY=local-$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
+      echo "PROVIDER_TOKEN=mock-$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
+    } >"$f"
+  fi
+}
+
+# ---------------------------------------------------------------- Redis
+redis_up() {
+  if redis_answers; then
+    log "redis: answering at $(redis_url) (using it)"
+    return 0
+  fi
+  need redis-server "install Debian's redis-server, or set REDIS_URL"
+  log "redis: none answers on $REDIS_PORT; starting redis-server"
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
+    --dir "$STATE" --pidfile "$STATE/redis.pid" --logfile "$LOGS/redis.log"
+  wait_for redis redis_answers "$LOGS/redis.log"
+  touch "$STATE/redis.started-by-stack"
+}
+
+redis_down() {
+  if [[ -f "$STATE/redis.started-by-stack" ]]; then
+    stop_pidfile redis "$STATE/redis.pid"
+    rm -f "$STATE/redis.started-by-stack"
+  fi
+}
+
+# ---------------------------------------------------------------- Kafka (KRaft, one node)
+kafka_classpath() {
+  local cp=$STATE/kafka/classpath.txt pom=$ROOT/stack/kafka/pom.xml
+  if [[ ! -s "$cp" || "$pom" -nt "$cp" ]]; then
+    need mvn "install Maven (Debian: maven) or use STACK=docker"
+    log "kafka: resolving the broker jars with Maven (first time only)"
+    mkdir -p "$STATE/kafka"
+    mvn -q -B -f "$pom" dependency:build-classpath -Dmdep.outputFile="$cp" >"$LOGS/kafka-maven.log" 2>&1 ||
+      { tail -n 20 "$LOGS/kafka-maven.log" >&2; die "Maven could not resolve Kafka; see $LOGS/kafka-maven.log"; }
+  fi
+  cat "$cp"
+}
+
+kafka_config() {
+  local dir=$STATE/kafka
+  cat >"$dir/server.properties" <<EOF
+# Generated by stack/stack.sh; edit the script, not this file.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$KAFKA_HOST:$CONTROLLER_PORT
+listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,CONTROLLER://$KAFKA_HOST:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$dir/data
+# Topics are created by the project (ensureTopics), never by a producer or consumer asking.
+auto.create.topics.enable=false
+num.partitions=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=10
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.retention.hours=168
+log.segment.bytes=67108864
+EOF
+}
+
+kafka_up() {
+  if kafka_answers; then
+    log "kafka: answering at $(brokers)"
+    return 0
+  fi
+  pid_alive "$STATE/kafka.pid" && die "kafka: process $(cat "$STATE/kafka.pid") runs but does not answer; run ./stack/stack.sh down"
+  need java "install a JDK 17+ or use STACK=docker"
+  local cp dir=$STATE/kafka
+  cp=$(kafka_classpath)
+  mkdir -p "$dir/data"
+  kafka_config
+  if [[ ! -f "$dir/data/meta.properties" ]]; then
+    local cluster_id
+    cluster_id=$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>>"$LOGS/kafka.log" | tail -n 1)
+    log "kafka: formatting storage (cluster $cluster_id)"
+    java -cp "$cp" -Dlog4j2.configurationFile="$ROOT/stack/kafka/log4j2.properties" \
+      kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" >>"$LOGS/kafka.log" 2>&1 ||
+      die "kafka: formatting storage failed; see $LOGS/kafka.log"
+  fi
+  log "kafka: starting on $KAFKA_HOST:$KAFKA_PORT (log: $LOGS/kafka.log)"
+  nohup java -Xms256m -Xmx${KAFKA_HEAP:-1g} -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$ROOT/stack/kafka/log4j2.properties" \
+    -cp "$cp" kafka.Kafka "$dir/server.properties" >>"$LOGS/kafka.log" 2>&1 </dev/null &
+  echo $! >"$STATE/kafka.pid"
+}
+
+# ---------------------------------------------------------------- Apicurio Registry
+apicurio_jar() {
+  local out=$ROOT/stack/apicurio/target/quarkus-app/quarkus-run.jar
+  if [[ ! -f "$out" || "$ROOT/stack/apicurio/pom.xml" -nt "$out" ]]; then
+    need mvn "install Maven (Debian: maven) or use STACK=docker"
+    log "registry: building Apicurio Registry from Maven Central (first time only, a few minutes)"
+    mvn -q -B -f "$ROOT/stack/apicurio/pom.xml" package -DskipTests >"$LOGS/apicurio-maven.log" 2>&1 ||
+      { tail -n 30 "$LOGS/apicurio-maven.log" >&2; die "Maven could not build Apicurio; see $LOGS/apicurio-maven.log"; }
+  fi
+  echo "$out"
+}
+
+registry_up() {
+  if registry_answers; then
+    log "registry: answering at $(registry_url)"
+    return 0
+  fi
+  pid_alive "$STATE/registry.pid" && die "registry: process $(cat "$STATE/registry.pid") runs but does not answer; run ./stack/stack.sh down"
+  local jar
+  jar=$(apicurio_jar)
+  log "registry: starting Apicurio on 127.0.0.1:$REGISTRY_PORT (log: $LOGS/registry.log)"
+  # Storage is KafkaSQL: the registry's journal lives in a Kafka topic, so schema ids stay
+  # consistent with the records already in Kafka across restarts, and `down --purge` resets both.
+  nohup java -Xms128m -Xmx${REGISTRY_HEAP:-512m} -Djava.awt.headless=true \
+    -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" \
+    -Dapicurio.storage.kind=kafkasql \
+    -Dapicurio.kafkasql.bootstrap.servers="$KAFKA_HOST:$KAFKA_PORT" \
+    -Dapicurio.rest.deletion.artifact.enabled=true \
+    -Dapicurio.rest.deletion.artifact-version.enabled=true \
+    -Dapicurio.ccompat.legacy-id-mode.enabled=false \
+    -jar "$jar" >>"$LOGS/registry.log" 2>&1 </dev/null &
+  echo $! >"$STATE/registry.pid"
+}
+
+# ---------------------------------------------------------------- Docker (for users who have it)
+docker_up() {
+  need docker "STACK=docker needs the Docker CLI"
+  docker info >/dev/null 2>&1 || die "STACK=docker: no Docker engine answers (docker info failed)"
+  docker compose -f "$ROOT/docker-compose.yml" up -d --wait kafka registry redis
+}
+
+# ---------------------------------------------------------------- commands
+cmd_up() {
+  mkdir -p "$STATE" "$LOGS"
+  ensure_secrets
+  local t0=$SECONDS
+  if external_cluster; then
+    log "KAFKA_BROKERS/SCHEMA_REGISTRY_URL/REDIS_URL set: using that cluster, starting nothing"
+  elif [[ "${STACK:-local}" == docker ]]; then
+    docker_up
+  else
+    need node "Node.js 20+ is required"
+    need curl "install curl"
+    redis_up
+    kafka_up
+    wait_for kafka kafka_answers "$LOGS/kafka.log" "$(cat "$STATE/kafka.pid" 2>/dev/null || true)"
+    registry_up
+    wait_for registry registry_answers "$LOGS/registry.log" "$(cat "$STATE/registry.pid" 2>/dev/null || true)"
+  fi
+  wait_for kafka kafka_answers "$LOGS/kafka.log"
+  wait_for registry registry_answers "$LOGS/registry.log"
+  wait_for redis redis_answers "$LOGS/redis.log"
+  log "up in $((SECONDS - t0))s: kafka $(brokers), registry $(registry_url), redis $(redis_url)"
+  if [[ "${1:-}" == "--all" ]]; then
+    log "--all: the provider mock and the services are not built yet (issue 3); only the stack is up"
+  fi
+}
+
+cmd_status() {
+  local ok=0
+  if kafka_answers; then log "kafka     up    $(brokers)"; else log "kafka     DOWN  $(brokers) (log: $LOGS/kafka.log)"; ok=1; fi
+  if registry_answers; then log "registry  up    $(registry_url)"; else log "registry  DOWN  $(registry_url) (log: $LOGS/registry.log)"; ok=1; fi
+  if redis_answers; then log "redis     up    $(redis_url)"; else log "redis     DOWN  $(redis_url)"; ok=1; fi
+  return $ok
+}
+
+cmd_down() {
+  if external_cluster; then
+    log "external cluster in use: nothing of ours to stop"
+    return 0
+  fi
+  if [[ "${STACK:-local}" == docker ]]; then
+    docker compose -f "$ROOT/docker-compose.yml" down
+    return 0
+  fi
+  stop_pidfile registry "$STATE/registry.pid"
+  stop_pidfile kafka "$STATE/kafka.pid"
+  redis_down
+  if [[ "${1:-}" == "--purge" ]]; then
+    log "purging $STATE/kafka/data"
+    rm -rf "$STATE/kafka/data"
+  fi
+}
+
+cmd_env() {
+  ensure_secrets
+  echo "KAFKA_BROKERS=$(brokers)"
+  echo "SCHEMA_REGISTRY_URL=$(registry_url)"
+  echo "REDIS_URL=$(redis_url)"
+  cat "$STATE/secrets.env"
+}
+
+case "${1:-}" in
+  up) shift; cmd_up "$@" ;;
+  status) cmd_status ;;
+  down) shift; cmd_down "$@" ;;
+  env) cmd_env ;;
+  *) echo "usage: $0 up [--all] | status | down [--purge] | env" >&2; exit 2 ;;
+esac
