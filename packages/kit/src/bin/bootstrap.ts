@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// `npm run bootstrap`: create the project's topics and register their schemas. Idempotent.
+// Reads KAFKA_BROKERS, SCHEMA_REGISTRY_URL (e.g. from `./stack/stack.sh env`).
+import { z } from 'zod';
+import { baseConfigShape, loadConfig } from '../config.js';
+import { ensureTopics } from '../kafka/ensure-topics.js';
+import { createKafka } from '../kafka/client.js';
+import { registerSchemas } from '../kafka/register-schemas.js';
+import { AvroSerde, createSchemaRegistry } from '../kafka/serde.js';
+import { createLogger } from '../logger.js';
+import { topicSpecs } from '../topics.js';
+
+const config = loadConfig(
+  z.object({
+    KAFKA_BROKERS: baseConfigShape.KAFKA_BROKERS,
+    SCHEMA_REGISTRY_URL: baseConfigShape.SCHEMA_REGISTRY_URL,
+    RETRY_DELAYS_MS: baseConfigShape.RETRY_DELAYS_MS,
+    TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
+    LOG_LEVEL: baseConfigShape.LOG_LEVEL,
+  }),
+);
+const logger = createLogger({ service: 'bootstrap', level: config.LOG_LEVEL, fd: 2 });
+const specs = topicSpecs(config.RETRY_DELAYS_MS);
+const admin = createKafka({ clientId: 'bootstrap', brokers: config.KAFKA_BROKERS, logger }).admin();
+try {
+  await admin.connect();
+  const topics = await ensureTopics(admin, specs, { replicationFactor: config.TOPIC_REPLICATION_FACTOR, logger });
+  const subjects = await registerSchemas(new AvroSerde(createSchemaRegistry(config.SCHEMA_REGISTRY_URL)), specs);
+  process.stdout.write(`${JSON.stringify({ topics, subjects }, null, 2)}\n`);
+} finally {
+  await admin.disconnect();
+}

@@ -1,0 +1,47 @@
+// Environment validated once at start: every problem listed in one error, then frozen.
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+const brokerList = z
+  .string()
+  .min(1)
+  .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port')).min(1));
+
+const msList = z
+  .string()
+  .transform((s) => s.split(',').map((v) => Number(v.trim())))
+  .pipe(z.array(z.number().int().positive('each delay must be a positive integer of ms')).min(1));
+
+/** The variables every service reads. Services extend this with their own. */
+export const baseConfigShape = {
+  SERVICE_NAME: z.string().min(1),
+  KAFKA_BROKERS: brokerList,
+  SCHEMA_REGISTRY_URL: z.url(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RETRY_DELAYS_MS: msList.default([1000, 4000, 16000, 60000]),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+};
+
+export const baseConfigSchema = z.object(baseConfigShape);
+export type BaseConfig = z.infer<typeof baseConfigSchema>;
+
+/**
+ * Parses `env` with `schema`; on failure throws one ConfigError naming every bad variable.
+ * Values are never echoed back (they may be secrets).
+ */
+export function loadConfig<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): Readonly<z.infer<S>> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = issue.path.join('.') || '(environment)';
+      return issue.code === 'invalid_type' && issue.input === undefined ? `${name}: required` : `${name}: ${issue.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  return Object.freeze(result.data);
+}

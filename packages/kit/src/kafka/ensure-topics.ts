@@ -1,0 +1,69 @@
+// Creates the project's topics with explicit partitions and retention. Idempotent: existing
+// topics are kept (and grown, never shrunk, if they have fewer partitions than declared).
+import type { Admin } from 'kafkajs';
+import { PipelineError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { TopicSpec } from '../topics.js';
+
+export interface EnsureTopicsResult {
+  created: string[];
+  existing: string[];
+  grown: string[];
+}
+
+export interface EnsureTopicsOptions {
+  replicationFactor?: number;
+  logger?: Logger;
+}
+
+export async function ensureTopics(
+  admin: Admin,
+  specs: readonly TopicSpec[],
+  { replicationFactor = 1, logger }: EnsureTopicsOptions = {},
+): Promise<EnsureTopicsResult> {
+  const result: EnsureTopicsResult = { created: [], existing: [], grown: [] };
+  try {
+    const present = new Set(await admin.listTopics());
+    const missing = specs.filter((s) => !present.has(s.name));
+    if (missing.length > 0) {
+      // Resolves false (no throw) for topics another process created meanwhile.
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({
+          topic: s.name,
+          numPartitions: s.partitions,
+          replicationFactor,
+          configEntries: [
+            { name: 'retention.ms', value: String(s.retentionMs) },
+            { name: 'cleanup.policy', value: s.cleanupPolicy },
+          ],
+        })),
+      });
+      result.created.push(...missing.map((s) => s.name));
+    }
+    const existingSpecs = specs.filter((s) => present.has(s.name));
+    if (existingSpecs.length > 0) {
+      const { topics } = await admin.fetchTopicMetadata({ topics: existingSpecs.map((s) => s.name) });
+      const grow: { topic: string; count: number }[] = [];
+      for (const spec of existingSpecs) {
+        const actual = topics.find((t) => t.name === spec.name)?.partitions.length ?? 0;
+        result.existing.push(spec.name);
+        if (actual < spec.partitions) grow.push({ topic: spec.name, count: spec.partitions });
+        else if (actual > spec.partitions) {
+          logger?.warn({ topic: spec.name, actual, declared: spec.partitions }, 'topic has more partitions than declared; kept');
+        }
+      }
+      if (grow.length > 0) {
+        await admin.createPartitions({ topicPartitions: grow });
+        result.grown.push(...grow.map((g) => g.topic));
+      }
+    }
+  } catch (err) {
+    throw new PipelineError('TOPIC_SETUP_FAILED', `could not ensure topics: ${(err as Error).message}`, {
+      cause: err,
+      retryable: true,
+    });
+  }
+  logger?.info(result, 'topics ensured');
+  return result;
+}

@@ -1,0 +1,49 @@
+// pino with PII and secrets redacted before anything is written.
+import { createHash } from 'node:crypto';
+import pino, { type Logger, type LoggerOptions } from 'pino';
+import { allPiiPaths, MASK } from './pii.js';
+
+export type { Logger };
+
+const SECRET_KEYS = ['authorization', 'cookie', 'apiKey', 'token', 'password', 'secret', 'idempotencyKey'];
+
+/**
+ * Redaction paths: every PII path of the contracts and every secret-bearing key, at the top
+ * level and up to two objects deep (e.g. `request.patient.name`, `req.headers.authorization`).
+ */
+export function redactPaths(): string[] {
+  const leaves = [...allPiiPaths(), ...SECRET_KEYS, 'headers.authorization', 'headers["idempotency-key"]'];
+  const out = new Set<string>();
+  for (const leaf of leaves) {
+    out.add(leaf);
+    out.add(`*.${leaf}`);
+    out.add(`*.*.${leaf}`);
+  }
+  return [...out];
+}
+
+export interface CreateLoggerOptions {
+  service: string;
+  level?: string;
+  /** Where to write; default stdout. Tests pass a stream to inspect what was logged. */
+  destination?: pino.DestinationStream;
+  /** File descriptor when no destination is given: 1 (stdout, default) or 2 (commands whose stdout is data). */
+  fd?: 1 | 2;
+}
+
+export function createLogger({ service, level = 'info', destination, fd = 1 }: CreateLoggerOptions): Logger {
+  const options: LoggerOptions = {
+    level,
+    base: { service },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: redactPaths(), censor: MASK },
+    formatters: { level: (label) => ({ level: label }) },
+  };
+  // pino.destination is asynchronous-buffered (sync: false): no synchronous write per message.
+  return pino(options, destination ?? pino.destination({ fd, sync: false }));
+}
+
+/** Idempotency keys are never logged; this short stable hash is, so lines can still be joined. */
+export function hashKey(value: string): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, 16);
+}
