@@ -1,5 +1,5 @@
 // kafkajs client with its log lines routed into pino, and producers that can never auto-create.
-import { Kafka, logLevel, type Producer, type ProducerConfig } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Producer, type ProducerConfig } from 'kafkajs';
 import type { Logger } from '../logger.js';
 
 export interface KafkaOptions {
@@ -34,6 +34,8 @@ export function createKafka({ clientId, brokers, logger }: KafkaOptions): Kafka 
 export function createProducer(kafka: Kafka, config: ProducerConfig = {}): Producer {
   return kafka.producer({
     idempotent: true,
+    // murmur2 keyed partitioning, as the Java client: one appointment's records on one partition.
+    createPartitioner: Partitioners.DefaultPartitioner,
     allowAutoTopicCreation: false,
     ...(config.transactionalId ? { maxInFlightRequests: 1 } : {}),
     ...config,

@@ -1,0 +1,131 @@
+// Finds or starts the real stack, then creates the project's topics and registers its schemas.
+// Order (issue 2): variables already set -> use them; else a Docker engine answers ->
+// testcontainers; else -> ./stack/stack.sh up (Kafka, registry and Redis as local processes).
+import { execFile, execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import {
+  AvroSerde,
+  createKafka,
+  createLogger,
+  createSchemaRegistry,
+  ensureTopics,
+  registerSchemas,
+  topicSpecs,
+} from '@booking/kit';
+import type { TestProject } from 'vitest/node';
+import type { StackEnv } from './stack-env.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const run = promisify(execFile);
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: StackEnv;
+  }
+}
+
+function fromEnvironment(): StackEnv | null {
+  const { KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL } = process.env;
+  if (!KAFKA_BROKERS && !SCHEMA_REGISTRY_URL && !REDIS_URL) return null;
+  const missing = Object.entries({ KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL })
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
+  if (missing.length) throw new Error(`an existing cluster needs all three variables; missing: ${missing.join(', ')}`);
+  return { kafkaBrokers: KAFKA_BROKERS!, schemaRegistryUrl: SCHEMA_REGISTRY_URL!, redisUrl: REDIS_URL!, origin: 'environment' };
+}
+
+function dockerAnswers(): boolean {
+  try {
+    execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 5000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let stopContainers: (() => Promise<void>) | undefined;
+
+async function fromTestcontainers(): Promise<StackEnv> {
+  const { GenericContainer, Network, Wait } = await import('testcontainers');
+  const network = await new Network().start();
+  const kafka = await new GenericContainer('apache/kafka:4.1.1')
+    .withNetwork(network)
+    .withNetworkAliases('kafka')
+    .withExposedPorts({ container: 9092, host: 9092 })
+    .withEnvironment({
+      KAFKA_NODE_ID: '1',
+      KAFKA_PROCESS_ROLES: 'broker,controller',
+      KAFKA_LISTENERS: 'PLAINTEXT://:9092,INTERNAL://:29092,CONTROLLER://:9093',
+      KAFKA_ADVERTISED_LISTENERS: 'PLAINTEXT://127.0.0.1:9092,INTERNAL://kafka:29092',
+      KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT',
+      KAFKA_INTER_BROKER_LISTENER_NAME: 'INTERNAL',
+      KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
+      KAFKA_CONTROLLER_QUORUM_VOTERS: '1@kafka:9093',
+      KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
+      KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
+      KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
+      KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
+      KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+    })
+    .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
+    .start();
+  const registry = await new GenericContainer('apicurio/apicurio-registry:3.1.7')
+    .withNetwork(network)
+    .withEnvironment({ APICURIO_STORAGE_KIND: 'kafkasql', APICURIO_KAFKASQL_BOOTSTRAP_SERVERS: 'kafka:29092' })
+    .withExposedPorts(8080)
+    .withWaitStrategy(Wait.forHttp('/apis/ccompat/v7/subjects', 8080))
+    .start();
+  const redis = await new GenericContainer('redis:7.4').withExposedPorts(6379).start();
+  stopContainers = async () => {
+    await Promise.all([redis.stop(), registry.stop()]);
+    await kafka.stop();
+    await network.stop();
+  };
+  return {
+    kafkaBrokers: '127.0.0.1:9092',
+    schemaRegistryUrl: `http://${registry.getHost()}:${registry.getMappedPort(8080)}/apis/ccompat/v7`,
+    redisUrl: `redis://${redis.getHost()}:${redis.getMappedPort(6379)}`,
+    origin: 'testcontainers',
+  };
+}
+
+async function fromStackScript(): Promise<StackEnv> {
+  const script = join(ROOT, 'stack', 'stack.sh');
+  await run(script, ['up'], { cwd: ROOT, timeout: 600_000 });
+  const { stdout } = await run(script, ['env'], { cwd: ROOT });
+  const env = Object.fromEntries(
+    stdout
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  return {
+    kafkaBrokers: env.KAFKA_BROKERS!,
+    schemaRegistryUrl: env.SCHEMA_REGISTRY_URL!,
+    redisUrl: env.REDIS_URL!,
+    origin: 'stack.sh',
+  };
+}
+
+export async function setup(project: TestProject): Promise<void> {
+  const stack = fromEnvironment() ?? (dockerAnswers() ? await fromTestcontainers() : await fromStackScript());
+  const logger = createLogger({ service: 'tests', level: 'warn', fd: 2 });
+  const specs = topicSpecs();
+  const admin = createKafka({ clientId: 'tests-setup', brokers: stack.kafkaBrokers.split(','), logger }).admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, specs, { logger });
+  } finally {
+    await admin.disconnect();
+  }
+  await registerSchemas(new AvroSerde(createSchemaRegistry(stack.schemaRegistryUrl)), specs);
+  process.stderr.write(`[tests] stack from ${stack.origin}: ${stack.kafkaBrokers} ${stack.schemaRegistryUrl} ${stack.redisUrl}\n`);
+  project.provide('stack', stack);
+}
+
+export async function teardown(): Promise<void> {
+  // A stack started by stack.sh stays up for the next run; containers are ours to remove.
+  await stopContainers?.();
+}

@@ -1,0 +1,73 @@
+// Test helpers: unique names per test, clients on the real stack, and bounded condition waits.
+import { randomUUID } from 'node:crypto';
+import {
+  AvroSerde,
+  createKafka,
+  createLogger,
+  createSchemaRegistry,
+  ensureTopics,
+  type Logger,
+  type TopicSpec,
+} from '@booking/kit';
+import type { SchemaName } from '@booking/schemas';
+import { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
+import { inject } from 'vitest';
+
+export const stack = () => inject('stack');
+
+export const logger: Logger = createLogger({ service: 'tests', level: 'warn', fd: 2 });
+
+/** A name no other test (or earlier run) uses: every test gets its own topics and groups. */
+export function unique(prefix: string): string {
+  return `it.${prefix}.${randomUUID().slice(0, 8)}`;
+}
+
+export function kafkaClient(clientId = unique('client')): Kafka {
+  return createKafka({ clientId, brokers: stack().kafkaBrokers.split(','), logger });
+}
+
+export function serde(): AvroSerde {
+  return new AvroSerde(createSchemaRegistry(stack().schemaRegistryUrl));
+}
+
+export function redisClient(): Redis {
+  return new Redis(stack().redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 });
+}
+
+export async function createTestTopic(kafka: Kafka, schema: SchemaName, partitions = 3): Promise<TopicSpec> {
+  const spec: TopicSpec = { name: unique('topic'), partitions, retentionMs: 3_600_000, cleanupPolicy: 'delete', schema };
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, [spec]);
+  } finally {
+    await admin.disconnect();
+  }
+  return spec;
+}
+
+/**
+ * Resolves with `check()`'s value once it is truthy; rejects with `what` when `boundMs` passes.
+ * A bound on a condition, not a sleep: the test goes on as soon as the condition holds.
+ */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  boundMs = 20_000,
+): Promise<Exclude<T, null | undefined | false | 0 | ''>> {
+  const deadline = Date.now() + boundMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as Exclude<T, null | undefined | false | 0 | ''>;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${boundMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

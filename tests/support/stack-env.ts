@@ -1,0 +1,6 @@
+export interface StackEnv {
+  kafkaBrokers: string;
+  schemaRegistryUrl: string;
+  redisUrl: string;
+  origin: 'environment' | 'testcontainers' | 'stack.sh';
+}
