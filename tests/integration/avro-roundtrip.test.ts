@@ -28,7 +28,9 @@ describe('Avro through the real registry and broker', () => {
     const id = await avro.register(topic.name, SCHEMAS.InboundRequest);
     expect(id).toBeGreaterThan(0);
 
-    const registered = await fetch(`${stack().schemaRegistryUrl}/subjects/${subjectOf(topic.name)}/versions/latest`);
+    const registered = await fetch(
+      `${stack().schemaRegistryUrl}/subjects/${subjectOf(topic.name)}/versions/latest`,
+    );
     expect(registered.status).toBe(200);
     expect(await registered.json()).toMatchObject({ subject: subjectOf(topic.name), id, version: 1 });
 

@@ -13,7 +13,10 @@ describe('idempotency claims on the real Redis', () => {
 
   it('lets exactly one of two concurrent claims of one key win', async () => {
     const key = claimKeyFor('test', unique('key'));
-    const [first, second] = await Promise.all([claim(a, key, 'owner-a', 60_000), claim(b, key, 'owner-b', 60_000)]);
+    const [first, second] = await Promise.all([
+      claim(a, key, 'owner-a', 60_000),
+      claim(b, key, 'owner-b', 60_000),
+    ]);
     const results = [first, second];
     expect(results.filter((r) => r.won)).toHaveLength(1);
     const loser = results.find((r) => !r.won)!;

@@ -25,7 +25,13 @@ describe('topics', () => {
 
   it('ensures topics idempotently and grows, never shrinks, partitions', async () => {
     await admin.connect();
-    const spec: TopicSpec = { name: unique('ensure'), partitions: 2, retentionMs: 60_000, cleanupPolicy: 'delete', schema: 'AuditRecord' };
+    const spec: TopicSpec = {
+      name: unique('ensure'),
+      partitions: 2,
+      retentionMs: 60_000,
+      cleanupPolicy: 'delete',
+      schema: 'AuditRecord',
+    };
     expect((await ensureTopics(admin, [spec])).created).toEqual([spec.name]);
     const again = await ensureTopics(admin, [spec]);
     expect(again).toEqual({ created: [], existing: [spec.name], grown: [] });

@@ -32,8 +32,14 @@ function fromEnvironment(): StackEnv | null {
   const missing = Object.entries({ KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL })
     .filter(([, v]) => !v)
     .map(([k]) => k);
-  if (missing.length) throw new Error(`an existing cluster needs all three variables; missing: ${missing.join(', ')}`);
-  return { kafkaBrokers: KAFKA_BROKERS!, schemaRegistryUrl: SCHEMA_REGISTRY_URL!, redisUrl: REDIS_URL!, origin: 'environment' };
+  if (missing.length)
+    throw new Error(`an existing cluster needs all three variables; missing: ${missing.join(', ')}`);
+  return {
+    kafkaBrokers: KAFKA_BROKERS!,
+    schemaRegistryUrl: SCHEMA_REGISTRY_URL!,
+    redisUrl: REDIS_URL!,
+    origin: 'environment',
+  };
 }
 
 function dockerAnswers(): boolean {
@@ -50,7 +56,7 @@ let stopContainers: (() => Promise<void>) | undefined;
 async function fromTestcontainers(): Promise<StackEnv> {
   const { GenericContainer, Network, Wait } = await import('testcontainers');
   const network = await new Network().start();
-  const kafka = await new GenericContainer('apache/kafka:4.1.1')
+  const kafka = await new GenericContainer(process.env.KAFKA_IMAGE ?? 'apache/kafka:4.1.1')
     .withNetwork(network)
     .withNetworkAliases('kafka')
     .withExposedPorts({ container: 9092, host: 9092 })
@@ -71,13 +77,16 @@ async function fromTestcontainers(): Promise<StackEnv> {
     })
     .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
     .start();
-  const registry = await new GenericContainer('apicurio/apicurio-registry:3.1.7')
+  const registry = await new GenericContainer(process.env.REGISTRY_IMAGE ?? 'apicurio/apicurio-registry:3.1.7')
     .withNetwork(network)
-    .withEnvironment({ APICURIO_STORAGE_KIND: 'kafkasql', APICURIO_KAFKASQL_BOOTSTRAP_SERVERS: 'kafka:29092' })
+    .withEnvironment({
+      APICURIO_STORAGE_KIND: 'kafkasql',
+      APICURIO_KAFKASQL_BOOTSTRAP_SERVERS: 'kafka:29092',
+    })
     .withExposedPorts(8080)
     .withWaitStrategy(Wait.forHttp('/apis/ccompat/v7/subjects', 8080))
     .start();
-  const redis = await new GenericContainer('redis:7.4').withExposedPorts(6379).start();
+  const redis = await new GenericContainer(process.env.REDIS_IMAGE ?? 'redis:7.4').withExposedPorts(6379).start();
   stopContainers = async () => {
     await Promise.all([redis.stop(), registry.stop()]);
     await kafka.stop();
@@ -113,7 +122,11 @@ export async function setup(project: TestProject): Promise<void> {
   const stack = fromEnvironment() ?? (dockerAnswers() ? await fromTestcontainers() : await fromStackScript());
   const logger = createLogger({ service: 'tests', level: 'warn', fd: 2 });
   const specs = topicSpecs();
-  const admin = createKafka({ clientId: 'tests-setup', brokers: stack.kafkaBrokers.split(','), logger }).admin();
+  const admin = createKafka({
+    clientId: 'tests-setup',
+    brokers: stack.kafkaBrokers.split(','),
+    logger,
+  }).admin();
   await admin.connect();
   try {
     await ensureTopics(admin, specs, { logger });
@@ -121,7 +134,9 @@ export async function setup(project: TestProject): Promise<void> {
     await admin.disconnect();
   }
   await registerSchemas(new AvroSerde(createSchemaRegistry(stack.schemaRegistryUrl)), specs);
-  process.stderr.write(`[tests] stack from ${stack.origin}: ${stack.kafkaBrokers} ${stack.schemaRegistryUrl} ${stack.redisUrl}\n`);
+  process.stderr.write(
+    `[tests] stack from ${stack.origin}: ${stack.kafkaBrokers} ${stack.schemaRegistryUrl} ${stack.redisUrl}\n`,
+  );
   project.provide('stack', stack);
 }
 

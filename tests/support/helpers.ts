@@ -36,7 +36,13 @@ export function redisClient(): Redis {
 }
 
 export async function createTestTopic(kafka: Kafka, schema: SchemaName, partitions = 3): Promise<TopicSpec> {
-  const spec: TopicSpec = { name: unique('topic'), partitions, retentionMs: 3_600_000, cleanupPolicy: 'delete', schema };
+  const spec: TopicSpec = {
+    name: unique('topic'),
+    partitions,
+    retentionMs: 3_600_000,
+    cleanupPolicy: 'delete',
+    schema,
+  };
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -66,7 +72,9 @@ export async function waitFor<T>(
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${boundMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+      throw new Error(
+        `timed out after ${boundMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }

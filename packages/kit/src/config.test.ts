@@ -36,7 +36,14 @@ describe('loadConfig', () => {
     const problems = (error as ConfigError).problems;
     const named = problems.map((p) => p.split(/[.:]/)[0]);
     expect(new Set(named)).toEqual(
-      new Set(['SERVICE_NAME', 'KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'REDIS_URL', 'RETRY_DELAYS_MS', 'LOG_LEVEL']),
+      new Set([
+        'SERVICE_NAME',
+        'KAFKA_BROKERS',
+        'SCHEMA_REGISTRY_URL',
+        'REDIS_URL',
+        'RETRY_DELAYS_MS',
+        'LOG_LEVEL',
+      ]),
     );
     expect(problems.find((p) => p.startsWith('SERVICE_NAME'))).toBe('SERVICE_NAME: required');
     expect((error as Error).message).toContain('invalid configuration');

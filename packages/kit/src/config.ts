@@ -5,7 +5,12 @@ import { ConfigError } from './errors.js';
 const brokerList = z
   .string()
   .min(1)
-  .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port')).min(1));
 
 const msList = z
@@ -39,7 +44,9 @@ export function loadConfig<S extends z.ZodType>(
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const name = issue.path.join('.') || '(environment)';
-      return issue.code === 'invalid_type' && issue.input === undefined ? `${name}: required` : `${name}: ${issue.message}`;
+      return issue.code === 'invalid_type' && issue.input === undefined
+        ? `${name}: required`
+        : `${name}: ${issue.message}`;
     });
     throw new ConfigError(problems);
   }

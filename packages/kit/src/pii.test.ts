@@ -18,7 +18,12 @@ const request = {
 
 describe('PII follows the schema marks', () => {
   it('finds the marked fields of a contract, nested ones included', () => {
-    expect(piiPaths('InboundRequest').sort()).toEqual(['patient.email', 'patient.name', 'patient.phone', 'reason']);
+    expect(piiPaths('InboundRequest').sort()).toEqual([
+      'patient.email',
+      'patient.name',
+      'patient.phone',
+      'reason',
+    ]);
     expect(piiPaths('DeadLetter')).toEqual(['originalValue']);
     expect(allPiiPaths()).toContain('rawBase64');
   });
@@ -32,7 +37,10 @@ describe('PII follows the schema marks', () => {
   });
 
   it('keeps null PII fields null (absence is information, not PII)', () => {
-    const masked = maskPii('AppointmentRequested', { ...request, patient: { ...request.patient, phone: null } });
+    const masked = maskPii('AppointmentRequested', {
+      ...request,
+      patient: { ...request.patient, phone: null },
+    });
     expect(masked.patient.phone).toBeNull();
   });
 });
@@ -54,9 +62,20 @@ describe('logger', () => {
     logger.info({ request }, 'nested once');
     logger.info({ event: { request } }, 'nested twice');
     logger.info(request, 'top level');
-    logger.info({ headers: { authorization: 'Bearer sk-live-123' }, apiKey: 'k-9', idempotencyKey: 'idem-42' }, 'secrets');
+    logger.info(
+      { headers: { authorization: 'Bearer sk-live-123' }, apiKey: 'k-9', idempotencyKey: 'idem-42' },
+      'secrets',
+    );
     const out = lines.join('');
-    for (const secret of ['Ada Lovelace', '+447700900123', 'ada@example.org', 'chest pain', 'sk-live-123', 'k-9', 'idem-42']) {
+    for (const secret of [
+      'Ada Lovelace',
+      '+447700900123',
+      'ada@example.org',
+      'chest pain',
+      'sk-live-123',
+      'k-9',
+      'idem-42',
+    ]) {
       expect(out).not.toContain(secret);
     }
     expect(out).toContain('apt-1');

@@ -12,7 +12,11 @@ function walk(node: AvroNode, prefix: string[], out: string[][]): void {
     return;
   }
   if (!node || typeof node !== 'object') return;
-  const n = node as { type?: unknown; fields?: { name: string; type: unknown; pii?: boolean }[]; items?: unknown };
+  const n = node as {
+    type?: unknown;
+    fields?: { name: string; type: unknown; pii?: boolean }[];
+    items?: unknown;
+  };
   if (n.type === 'record' && Array.isArray(n.fields)) {
     for (const field of n.fields) {
       const path = [...prefix, field.name];
@@ -21,7 +25,10 @@ function walk(node: AvroNode, prefix: string[], out: string[][]): void {
     }
     return;
   }
-  if (n.type === 'array') return walk(n.items, prefix, out);
+  if (n.type === 'array') {
+    walk(n.items, prefix, out);
+    return;
+  }
   if (typeof n.type === 'object') walk(n.type, prefix, out);
 }
 

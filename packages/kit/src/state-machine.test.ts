@@ -106,7 +106,12 @@ describe('appointment state machine', () => {
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(IllegalTransitionError);
-      expect(err).toMatchObject({ code: 'ILLEGAL_TRANSITION', retryable: false, from: 'REJECTED', to: 'CONFIRMED' });
+      expect(err).toMatchObject({
+        code: 'ILLEGAL_TRANSITION',
+        retryable: false,
+        from: 'REJECTED',
+        to: 'CONFIRMED',
+      });
     }
   });
 

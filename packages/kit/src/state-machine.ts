@@ -41,7 +41,12 @@ export const TRANSITIONS: Readonly<Record<AppointmentState, readonly Appointment
 });
 
 /** Terminal: the appointment's outcome is settled (CONFIRMED may still be compensated by the saga). */
-export const TERMINAL_STATES: ReadonlySet<AppointmentState> = new Set(['CONFIRMED', 'REJECTED', 'COMPENSATED', 'FAILED']);
+export const TERMINAL_STATES: ReadonlySet<AppointmentState> = new Set([
+  'CONFIRMED',
+  'REJECTED',
+  'COMPENSATED',
+  'FAILED',
+]);
 
 export function isState(value: unknown): value is AppointmentState {
   return typeof value === 'string' && (STATES as readonly string[]).includes(value);

@@ -18,7 +18,9 @@ describe('topic registry', () => {
       expect(s.partitions).toBeGreaterThan(0);
       expect(s.retentionMs).toBeGreaterThan(0);
     }
-    expect(specs.find((s) => s.name === 'appointments.requested.v1.retry-4s')?.schema).toBe('AppointmentRequested');
+    expect(specs.find((s) => s.name === 'appointments.requested.v1.retry-4s')?.schema).toBe(
+      'AppointmentRequested',
+    );
   });
 
   it('follows the retry schedule it is given', () => {

@@ -43,12 +43,32 @@ export function retryTopicNames(source: string, delaysMs: readonly number[]): st
 
 const BASE: Record<TopicKey, Omit<TopicSpec, 'name'>> = {
   inbound: { partitions: 6, retentionMs: 7 * DAY_MS, cleanupPolicy: 'delete', schema: 'InboundRequest' },
-  requested: { partitions: 6, retentionMs: 7 * DAY_MS, cleanupPolicy: 'delete', schema: 'AppointmentRequested' },
-  lifecycle: { partitions: 6, retentionMs: 30 * DAY_MS, cleanupPolicy: 'delete', schema: 'LifecycleTransition' },
+  requested: {
+    partitions: 6,
+    retentionMs: 7 * DAY_MS,
+    cleanupPolicy: 'delete',
+    schema: 'AppointmentRequested',
+  },
+  lifecycle: {
+    partitions: 6,
+    retentionMs: 30 * DAY_MS,
+    cleanupPolicy: 'delete',
+    schema: 'LifecycleTransition',
+  },
   dlt: { partitions: 3, retentionMs: 30 * DAY_MS, cleanupPolicy: 'delete', schema: 'DeadLetter' },
-  compensation: { partitions: 3, retentionMs: 7 * DAY_MS, cleanupPolicy: 'delete', schema: 'CompensationCommand' },
+  compensation: {
+    partitions: 3,
+    retentionMs: 7 * DAY_MS,
+    cleanupPolicy: 'delete',
+    schema: 'CompensationCommand',
+  },
   pending: { partitions: 6, retentionMs: 7 * DAY_MS, cleanupPolicy: 'delete', schema: 'ProviderPoll' },
-  reconciliation: { partitions: 3, retentionMs: 30 * DAY_MS, cleanupPolicy: 'delete', schema: 'ReconciliationOutcome' },
+  reconciliation: {
+    partitions: 3,
+    retentionMs: 30 * DAY_MS,
+    cleanupPolicy: 'delete',
+    schema: 'ReconciliationOutcome',
+  },
   audit: { partitions: 3, retentionMs: 90 * DAY_MS, cleanupPolicy: 'delete', schema: 'AuditRecord' },
 };
 

@@ -2,7 +2,7 @@
 // @kafkajs/confluent-schema-registry use, served under /apis/ccompat/v7 (Apicurio's path),
 // so SCHEMA_REGISTRY_URL is the same whichever registry runs. LOCAL-ONLY: see docs/stack.md.
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { checkCompatibility, isLevel, parseAvro, type CompatibilityLevel } from './compatibility.js';
+import { type CompatibilityLevel, checkCompatibility, isLevel, parseAvro } from './compatibility.js';
 import { canonical, type KafkaJournal, type RegistryState, type SchemaVersion } from './store.js';
 
 export const PREFIX = '/apis/ccompat/v7';
@@ -26,7 +26,10 @@ export function buildApp({ state, journal, logger = false }: Deps): FastifyInsta
     app.getDefaultJsonParser('error', 'error'),
   );
   app.addHook('onSend', async (_req, reply, payload) => {
-    if (!reply.hasHeader('content-type') || String(reply.getHeader('content-type')).startsWith('application/json')) {
+    if (
+      !reply.hasHeader('content-type') ||
+      String(reply.getHeader('content-type')).startsWith('application/json')
+    ) {
       reply.type(CONTENT_TYPE);
     }
     return payload;
@@ -40,7 +43,8 @@ export function buildApp({ state, journal, logger = false }: Deps): FastifyInsta
     return next;
   };
 
-  const levelOf = (subject: string): CompatibilityLevel => state.subjectLevels.get(subject) ?? state.globalLevel;
+  const levelOf = (subject: string): CompatibilityLevel =>
+    state.subjectLevels.get(subject) ?? state.globalLevel;
 
   const findVersion = (subject: string, version: string): SchemaVersion | undefined => {
     const versions = state.subjects.get(subject) ?? [];
@@ -90,16 +94,19 @@ export function buildApp({ state, journal, logger = false }: Deps): FastifyInsta
       );
 
       // Look a schema up under a subject.
-      r.post<{ Params: { subject: string }; Body: { schema?: unknown } }>('/subjects/:subject', async (req, reply) => {
-        const { subject } = req.params;
-        const versions = state.subjects.get(subject);
-        if (!versions) return fail(reply, 404, 40401, `Subject '${subject}' not found.`);
-        const schema = validSchema(req.body?.schema);
-        if (!schema) return fail(reply, 422, 42201, 'Invalid schema');
-        const found = versions.find((v) => v.schema === schema);
-        if (!found) return fail(reply, 404, 40403, 'Schema not found');
-        return found;
-      });
+      r.post<{ Params: { subject: string }; Body: { schema?: unknown } }>(
+        '/subjects/:subject',
+        async (req, reply) => {
+          const { subject } = req.params;
+          const versions = state.subjects.get(subject);
+          if (!versions) return fail(reply, 404, 40401, `Subject '${subject}' not found.`);
+          const schema = validSchema(req.body?.schema);
+          if (!schema) return fail(reply, 422, 42201, 'Invalid schema');
+          const found = versions.find((v) => v.schema === schema);
+          if (!found) return fail(reply, 404, 40403, 'Schema not found');
+          return found;
+        },
+      );
 
       r.post<{ Params: { subject: string }; Body: { schema?: unknown; schemaType?: string } }>(
         '/subjects/:subject/versions',
@@ -172,7 +179,12 @@ export function buildApp({ state, journal, logger = false }: Deps): FastifyInsta
       r.get<{ Params: { subject: string } }>('/config/:subject', async (req, reply) => {
         const level = state.subjectLevels.get(req.params.subject);
         if (!level) {
-          return fail(reply, 404, 40408, `Subject '${req.params.subject}' does not have subject-level compatibility configured`);
+          return fail(
+            reply,
+            404,
+            40408,
+            `Subject '${req.params.subject}' does not have subject-level compatibility configured`,
+          );
         }
         return { compatibilityLevel: level };
       });

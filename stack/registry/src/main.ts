@@ -24,7 +24,10 @@ logger.info({ topic, applied, subjects: state.subjects.size }, 'journal replayed
 
 const app = buildApp({ state, journal, logger: { level: 'warn' } });
 await app.listen({ host, port });
-logger.warn({ host, port }, 'LOCAL-ONLY schema registry serving (Confluent-compatible subset); use a real registry elsewhere');
+logger.warn(
+  { host, port },
+  'LOCAL-ONLY schema registry serving (Confluent-compatible subset); use a real registry elsewhere',
+);
 
 const stop = async (signal: string) => {
   logger.info({ signal }, 'stopping');

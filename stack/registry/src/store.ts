@@ -10,7 +10,9 @@ export interface SchemaVersion {
   schema: string;
 }
 
-type JournalKey = { keytype: 'SCHEMA'; subject: string; version: number } | { keytype: 'CONFIG'; subject: string | null };
+type JournalKey =
+  | { keytype: 'SCHEMA'; subject: string; version: number }
+  | { keytype: 'CONFIG'; subject: string | null };
 type JournalValue = SchemaVersion | { compatibilityLevel: CompatibilityLevel };
 
 /** Canonical text of a schema: same JSON, same identity, whatever the whitespace. */

@@ -3,8 +3,8 @@
 // Reads KAFKA_BROKERS, SCHEMA_REGISTRY_URL (e.g. from `./stack/stack.sh env`).
 import { z } from 'zod';
 import { baseConfigShape, loadConfig } from '../config.js';
-import { ensureTopics } from '../kafka/ensure-topics.js';
 import { createKafka } from '../kafka/client.js';
+import { ensureTopics } from '../kafka/ensure-topics.js';
 import { registerSchemas } from '../kafka/register-schemas.js';
 import { AvroSerde, createSchemaRegistry } from '../kafka/serde.js';
 import { createLogger } from '../logger.js';
@@ -24,8 +24,14 @@ const specs = topicSpecs(config.RETRY_DELAYS_MS);
 const admin = createKafka({ clientId: 'bootstrap', brokers: config.KAFKA_BROKERS, logger }).admin();
 try {
   await admin.connect();
-  const topics = await ensureTopics(admin, specs, { replicationFactor: config.TOPIC_REPLICATION_FACTOR, logger });
-  const subjects = await registerSchemas(new AvroSerde(createSchemaRegistry(config.SCHEMA_REGISTRY_URL)), specs);
+  const topics = await ensureTopics(admin, specs, {
+    replicationFactor: config.TOPIC_REPLICATION_FACTOR,
+    logger,
+  });
+  const subjects = await registerSchemas(
+    new AvroSerde(createSchemaRegistry(config.SCHEMA_REGISTRY_URL)),
+    specs,
+  );
   process.stdout.write(`${JSON.stringify({ topics, subjects }, null, 2)}\n`);
 } finally {
   await admin.disconnect();

@@ -50,7 +50,10 @@ export async function ensureTopics(
         result.existing.push(spec.name);
         if (actual < spec.partitions) grow.push({ topic: spec.name, count: spec.partitions });
         else if (actual > spec.partitions) {
-          logger?.warn({ topic: spec.name, actual, declared: spec.partitions }, 'topic has more partitions than declared; kept');
+          logger?.warn(
+            { topic: spec.name, actual, declared: spec.partitions },
+            'topic has more partitions than declared; kept',
+          );
         }
       }
       if (grow.length > 0) {

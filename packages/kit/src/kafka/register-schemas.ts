@@ -9,7 +9,10 @@ export interface RegisteredSubject {
   id: number;
 }
 
-export async function registerSchemas(serde: AvroSerde, specs: readonly TopicSpec[]): Promise<RegisteredSubject[]> {
+export async function registerSchemas(
+  serde: AvroSerde,
+  specs: readonly TopicSpec[],
+): Promise<RegisteredSubject[]> {
   const out: RegisteredSubject[] = [];
   for (const spec of specs) {
     out.push({ subject: subjectOf(spec.name), id: await serde.register(spec.name, SCHEMAS[spec.schema]) });

@@ -42,12 +42,18 @@ export class AvroSerde {
     } catch (err) {
       const status = httpStatus(err);
       if (status === 409) {
-        throw new PipelineError('VALIDATION_FAILED', `schema for ${subjectOf(topic)} is incompatible`, { cause: err });
+        throw new PipelineError('VALIDATION_FAILED', `schema for ${subjectOf(topic)} is incompatible`, {
+          cause: err,
+        });
       }
-      throw new PipelineError('SCHEMA_REGISTRY_UNAVAILABLE', `cannot register ${subjectOf(topic)}: ${(err as Error).message}`, {
-        cause: err,
-        retryable: true,
-      });
+      throw new PipelineError(
+        'SCHEMA_REGISTRY_UNAVAILABLE',
+        `cannot register ${subjectOf(topic)}: ${(err as Error).message}`,
+        {
+          cause: err,
+          retryable: true,
+        },
+      );
     }
   }
 
@@ -57,10 +63,14 @@ export class AvroSerde {
       try {
         id = await this.registry.getLatestSchemaId(subjectOf(topic));
       } catch (err) {
-        throw new PipelineError('SCHEMA_REGISTRY_UNAVAILABLE', `no schema for ${subjectOf(topic)}: ${(err as Error).message}`, {
-          cause: err,
-          retryable: httpStatus(err) !== 404,
-        });
+        throw new PipelineError(
+          'SCHEMA_REGISTRY_UNAVAILABLE',
+          `no schema for ${subjectOf(topic)}: ${(err as Error).message}`,
+          {
+            cause: err,
+            retryable: httpStatus(err) !== 404,
+          },
+        );
       }
       this.idsByTopic.set(topic, id);
     }
@@ -69,7 +79,9 @@ export class AvroSerde {
 
   async decode<T = unknown>(buffer: Buffer | null | undefined): Promise<DecodedRecord<T>> {
     if (!buffer || buffer.length < HEADER_BYTES) {
-      throw new DecodeError(`truncated record: ${buffer?.length ?? 0} bytes, the wire format needs at least ${HEADER_BYTES}`);
+      throw new DecodeError(
+        `truncated record: ${buffer?.length ?? 0} bytes, the wire format needs at least ${HEADER_BYTES}`,
+      );
     }
     if (buffer[0] !== MAGIC_BYTE) {
       throw new DecodeError(`bad magic byte ${buffer[0]}: not the Confluent wire format`);
@@ -80,10 +92,14 @@ export class AvroSerde {
       type = (await this.registry.getSchema(schemaId)) as unknown as avro.Type;
     } catch (err) {
       if (httpStatus(err) === 404) throw new DecodeError(`unknown schema id ${schemaId}`, err);
-      throw new PipelineError('SCHEMA_REGISTRY_UNAVAILABLE', `cannot fetch schema ${schemaId}: ${(err as Error).message}`, {
-        cause: err,
-        retryable: true,
-      });
+      throw new PipelineError(
+        'SCHEMA_REGISTRY_UNAVAILABLE',
+        `cannot fetch schema ${schemaId}: ${(err as Error).message}`,
+        {
+          cause: err,
+          retryable: true,
+        },
+      );
     }
     try {
       return { schemaId, value: type.fromBuffer(buffer.subarray(HEADER_BYTES)) as T };

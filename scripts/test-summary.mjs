@@ -1,0 +1,31 @@
+// Sums vitest's JSON reports into one plain closing line: "N passed, N failed[, N skipped]".
+// Exit 1 when a suite failed, wrote no report, or ran no test at all.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dir = process.argv[2] ?? 'results/tests';
+const expected = ['kit', 'local-registry', 'integration'];
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let bad = false;
+for (const name of expected) {
+  const file = join(dir, `${name}.json`);
+  if (!existsSync(file)) {
+    console.log(`${name}: no report (the suite did not run to the end)`);
+    bad = true;
+    continue;
+  }
+  const r = JSON.parse(readFileSync(file, 'utf8'));
+  const s = r.numPendingTests + r.numTodoTests;
+  console.log(`${name}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${s} skipped`);
+  passed += r.numPassedTests;
+  failed += r.numFailedTests;
+  skipped += s;
+  if (r.numTotalTests === 0) bad = true;
+}
+for (const extra of readdirSync(dir).filter((f) => !expected.includes(f.replace(/\.json$/, '')))) {
+  console.log(`(ignored unexpected report ${extra})`);
+}
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 || bad ? 1 : 0);
