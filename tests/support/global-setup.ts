@@ -77,7 +77,9 @@ async function fromTestcontainers(): Promise<StackEnv> {
     })
     .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
     .start();
-  const registry = await new GenericContainer(process.env.REGISTRY_IMAGE ?? 'apicurio/apicurio-registry:3.1.7')
+  const registry = await new GenericContainer(
+    process.env.REGISTRY_IMAGE ?? 'apicurio/apicurio-registry:3.1.7',
+  )
     .withNetwork(network)
     .withEnvironment({
       APICURIO_STORAGE_KIND: 'kafkasql',
@@ -86,7 +88,9 @@ async function fromTestcontainers(): Promise<StackEnv> {
     .withExposedPorts(8080)
     .withWaitStrategy(Wait.forHttp('/apis/ccompat/v7/subjects', 8080))
     .start();
-  const redis = await new GenericContainer(process.env.REDIS_IMAGE ?? 'redis:7.4').withExposedPorts(6379).start();
+  const redis = await new GenericContainer(process.env.REDIS_IMAGE ?? 'redis:7.4')
+    .withExposedPorts(6379)
+    .start();
   stopContainers = async () => {
     await Promise.all([redis.stop(), registry.stop()]);
     await kafka.stop();
