@@ -4,26 +4,11 @@
 # Uses an existing cluster when KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL are set.
 set -euo pipefail
 cd "$(dirname "$0")"
-export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 KAFKAJS_NO_PARTITIONER_WARNING=1
-
+source scripts/common.sh
 REPORTS=results/tests
-T0=$SECONDS
-step() { printf '\n==> %s  (+%ss)\n' "$*" "$((SECONDS - T0))"; }
 
-step "install (npm ci)"
-npm ci --no-audit --no-fund
-
-step "build"
-npm run -s build
-
-step "stack"
-./stack/stack.sh up
-if [[ -z "${KAFKA_BROKERS:-}${SCHEMA_REGISTRY_URL:-}${REDIS_URL:-}" ]]; then
-  set -a
-  eval "$(./stack/stack.sh env)"
-  set +a
-fi
-npm run -s bootstrap >/dev/null
+install_and_build
+stack_up_and_bootstrap
 
 step "typecheck"
 npm run -s typecheck

@@ -14,6 +14,7 @@ import {
   registerSchemas,
   topicSpecs,
 } from '@booking/kit';
+import type { Admin } from 'kafkajs';
 import type { TestProject } from 'vitest/node';
 import type { StackEnv } from './stack-env.js';
 
@@ -52,6 +53,8 @@ function dockerAnswers(): boolean {
 }
 
 let stopContainers: (() => Promise<void>) | undefined;
+let stackInUse: StackEnv | undefined;
+let topicsBefore = new Set<string>();
 
 async function fromTestcontainers(): Promise<StackEnv> {
   const { GenericContainer, Network, Wait } = await import('testcontainers');
@@ -124,8 +127,21 @@ async function fromStackScript(): Promise<StackEnv> {
 
 export async function setup(project: TestProject): Promise<void> {
   const stack = fromEnvironment() ?? (dockerAnswers() ? await fromTestcontainers() : await fromStackScript());
-  const logger = createLogger({ service: 'tests', level: 'warn', fd: 2 });
   const specs = topicSpecs();
+  topicsBefore = await withAdmin(stack, async (admin) => {
+    await ensureTopics(admin, specs);
+    return new Set(await admin.listTopics());
+  });
+  await registerSchemas(new AvroSerde(createSchemaRegistry(stack.schemaRegistryUrl)), specs);
+  process.stderr.write(
+    `[tests] stack from ${stack.origin}: ${stack.kafkaBrokers} ${stack.schemaRegistryUrl} ${stack.redisUrl}\n`,
+  );
+  stackInUse = stack;
+  project.provide('stack', stack);
+}
+
+async function withAdmin<T>(stack: StackEnv, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const logger = createLogger({ service: 'tests', level: 'warn', fd: 2 });
   const admin = createKafka({
     clientId: 'tests-setup',
     brokers: stack.kafkaBrokers.split(','),
@@ -133,18 +149,22 @@ export async function setup(project: TestProject): Promise<void> {
   }).admin();
   await admin.connect();
   try {
-    await ensureTopics(admin, specs, { logger });
+    return await fn(admin);
   } finally {
     await admin.disconnect();
   }
-  await registerSchemas(new AvroSerde(createSchemaRegistry(stack.schemaRegistryUrl)), specs);
-  process.stderr.write(
-    `[tests] stack from ${stack.origin}: ${stack.kafkaBrokers} ${stack.schemaRegistryUrl} ${stack.redisUrl}\n`,
-  );
-  project.provide('stack', stack);
+}
+
+/** Deletes the per-test topics (`it.*`) this run created, so repeated runs do not pile them up. */
+async function deleteTestTopics(stack: StackEnv): Promise<void> {
+  await withAdmin(stack, async (admin) => {
+    const ours = (await admin.listTopics()).filter((t) => t.startsWith('it.') && !topicsBefore.has(t));
+    if (ours.length > 0) await admin.deleteTopics({ topics: ours, timeout: 30_000 });
+  });
 }
 
 export async function teardown(): Promise<void> {
   // A stack started by stack.sh stays up for the next run; containers are ours to remove.
+  if (stackInUse && !stopContainers) await deleteTestTopics(stackInUse);
   await stopContainers?.();
 }
