@@ -16,3 +16,16 @@ describe('errors', () => {
     expect(errorCode(new RangeError('x'))).toBe('RangeError');
   });
 });
+
+describe('transient infrastructure errors', () => {
+  it('keeps records on broker or Redis outages, never on bad records or bugs', async () => {
+    const { isTransient } = await import('./errors.js');
+    const conn = Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), {
+      name: 'KafkaJSConnectionError',
+    });
+    expect(isTransient(conn)).toBe(true);
+    expect(isTransient(new Error('Connection is closed.'))).toBe(true);
+    expect(isTransient(new DecodeError('bad magic byte'))).toBe(false);
+    expect(isTransient(new TypeError('x is undefined'))).toBe(false);
+  });
+});

@@ -74,6 +74,26 @@ export function isRetryable(err: unknown): boolean {
   return err instanceof PipelineError && err.retryable;
 }
 
+const TRANSIENT_NAMES = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSNumberOfRetriesExceeded',
+  'KafkaJSNonRetriableError',
+  'MaxRetriesPerRequestError',
+]);
+
+/**
+ * Retryable, or an outage of our own infrastructure (broker, Redis) rather than a fault of the
+ * record: such a record is kept and tried again, never dead-lettered.
+ */
+export function isTransient(err: unknown): boolean {
+  if (isRetryable(err)) return true;
+  if (err instanceof PipelineError) return false;
+  if (!(err instanceof Error)) return false;
+  if (TRANSIENT_NAMES.has(err.name) || (err as { retriable?: unknown }).retriable === true) return true;
+  return /Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/.test(err.message);
+}
+
 export function errorCode(err: unknown): string {
   if (err instanceof PipelineError) return err.code;
   if (err instanceof Error) return err.name;

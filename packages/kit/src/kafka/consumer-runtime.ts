@@ -1,0 +1,231 @@
+// The one consumer loop every service uses (house rule 1): decode, call the handler, produce what it
+// returns in one batch, commit, in that order. Handlers never touch Kafka.
+//
+// - A record that cannot be decoded, or that the handler refuses for good, becomes what
+//   `onPoison` returns (normally a DLT record); its offset is committed and the partition flows on.
+// - A retryable failure (Redis, registry or broker unreachable) is not the record's fault: nothing is
+//   committed, the partition is paused and the same record is tried again after a backoff.
+// - `x-not-before` in the future: the partition is paused until then (heartbeats go on) and the
+//   record is re-read on resume. Retry topics are consumed this way.
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { Counter, type Registry } from 'prom-client';
+import { DecodeError, errorCode, isTransient } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Emit } from './emit.js';
+import { HEADERS, headerNumber, headerValue } from './headers.js';
+import type { AvroSerde } from './serde.js';
+
+export interface RuntimeRecord<T> {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: T;
+  headers: IHeaders;
+  timestamp: string;
+  raw: KafkaMessage;
+}
+
+export interface PoisonSource {
+  topic: string;
+  partition: number;
+  message: KafkaMessage;
+}
+
+export interface ConsumerRuntimeOptions<T> {
+  name: string;
+  kafka: Kafka;
+  groupId: string;
+  topics: string[];
+  serde: AvroSerde;
+  producer: Producer;
+  logger: Logger;
+  handle: (record: RuntimeRecord<T>) => Promise<Emit[]>;
+  /** What to emit for a record that cannot be decoded or that the handler failed on for good. */
+  onPoison: (source: PoisonSource, error: unknown, reason: 'DECODE_FAILED' | 'HANDLER_FAILED') => Emit[];
+  honourNotBefore?: boolean;
+  partitionsConsumedConcurrently?: number;
+  /** How long a fetch may wait for data; small on delay topics so a resumed partition is read promptly. */
+  maxWaitTimeInMs?: number;
+  /** Backoff before trying a record again after a retryable failure. */
+  retryBackoffMs?: number;
+  fromBeginning?: boolean;
+  metrics?: Registry;
+}
+
+const counters = new WeakMap<Registry, Counter<'consumer' | 'outcome'>>();
+function recordsCounter(registry: Registry | undefined): Counter<'consumer' | 'outcome'> | undefined {
+  if (!registry) return undefined;
+  let c = counters.get(registry);
+  if (!c) {
+    c = new Counter({
+      name: 'booking_records_handled_total',
+      help: 'Records handled by a consumer, by outcome (ok, poison, deferred, retry)',
+      labelNames: ['consumer', 'outcome'],
+      registers: [registry],
+    });
+    counters.set(registry, c);
+  }
+  return c;
+}
+
+export class ConsumerRuntime<T> {
+  private readonly consumer: Consumer;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly counter: Counter<'consumer' | 'outcome'> | undefined;
+  private joined = false;
+  private stopped = false;
+
+  constructor(private readonly opts: ConsumerRuntimeOptions<T>) {
+    this.consumer = opts.kafka.consumer({
+      groupId: opts.groupId,
+      readUncommitted: false,
+      maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 500,
+      allowAutoTopicCreation: false,
+    });
+    this.counter = recordsCounter(opts.metrics);
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.joined = true;
+    });
+  }
+
+  /** True once the consumer has joined its group (for /healthz). */
+  get ready(): boolean {
+    return this.joined && !this.stopped;
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    for (const topic of this.opts.topics) {
+      await this.consumer.subscribe({ topic, fromBeginning: this.opts.fromBeginning ?? true });
+    }
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 3,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+  }
+
+  /** Stops consuming after the batch in hand, then disconnects; bounded by `boundMs`. */
+  async stop(boundMs = 10_000): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await Promise.race([
+      this.consumer.disconnect(),
+      new Promise((resolve) => setTimeout(resolve, boundMs).unref()),
+    ]);
+  }
+
+  private deferPartition(payload: EachBatchPayload, offset: string, untilMs: number): void {
+    const { topic, partition } = payload.batch;
+    const resume = payload.pause();
+    this.consumer.seek({ topic, partition, offset });
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        if (!this.stopped) resume();
+      },
+      Math.max(0, untilMs - Date.now()),
+    );
+    this.timers.add(timer);
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, isRunning, isStale, heartbeat, resolveOffset } = payload;
+    const { topic, partition } = batch;
+    const log = this.opts.logger.child({ consumer: this.opts.name, topic, partition });
+    let pending: Emit[] = [];
+    let lastDone: string | undefined;
+
+    const flush = async () => {
+      if (lastDone === undefined) return;
+      if (pending.length > 0) await this.produce(pending);
+      const next = (BigInt(lastDone) + 1n).toString();
+      await this.consumer.commitOffsets([{ topic, partition, offset: next }]);
+      resolveOffset(lastDone);
+      pending = [];
+      lastDone = undefined;
+    };
+
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale() || this.stopped) break;
+      if (this.opts.honourNotBefore) {
+        const notBefore = headerNumber(message.headers, HEADERS.notBefore);
+        if (notBefore !== undefined && notBefore > Date.now()) {
+          await flush();
+          this.counter?.inc({ consumer: this.opts.name, outcome: 'deferred' });
+          this.deferPartition(payload, message.offset, notBefore);
+          return;
+        }
+      }
+      let out: Emit[];
+      try {
+        const { value } = await this.opts.serde.decode<T>(message.value);
+        out = await this.opts.handle({
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key ? message.key.toString() : null,
+          value,
+          headers: message.headers ?? {},
+          timestamp: message.timestamp,
+          raw: message,
+        });
+        this.counter?.inc({ consumer: this.opts.name, outcome: 'ok' });
+      } catch (err) {
+        if (isTransient(err)) {
+          // Not the record's fault: keep it, try again later, commit what was done before it.
+          log.warn(
+            { offset: message.offset, errorCode: errorCode(err), err },
+            'retryable failure; record kept for a retry',
+          );
+          await flush();
+          this.counter?.inc({ consumer: this.opts.name, outcome: 'retry' });
+          this.deferPartition(payload, message.offset, Date.now() + (this.opts.retryBackoffMs ?? 1000));
+          return;
+        }
+        const reason = err instanceof DecodeError ? 'DECODE_FAILED' : 'HANDLER_FAILED';
+        log.error(
+          {
+            offset: message.offset,
+            errorCode: errorCode(err),
+            err,
+            correlationId: headerValue(message.headers, HEADERS.correlationId),
+          },
+          'poison record: dead-lettered',
+        );
+        out = this.opts.onPoison({ topic, partition, message }, err, reason);
+        this.counter?.inc({ consumer: this.opts.name, outcome: 'poison' });
+      }
+      pending.push(...out);
+      lastDone = message.offset;
+      if (pending.length >= 500) await flush();
+      await heartbeat();
+    }
+    await flush();
+  }
+
+  private produce(emits: Emit[]): Promise<void> {
+    return produceEmits(this.opts.producer, this.opts.serde, emits);
+  }
+}
+
+/** Encodes every emit, then one produce for the batch, acks from all in-sync replicas. */
+export async function produceEmits(producer: Producer, serde: AvroSerde, emits: Emit[]): Promise<void> {
+  const values = await Promise.all(emits.map((e) => serde.encode(e.topic, e.value)));
+  const byTopic = new Map<
+    string,
+    { key: string | null; value: Buffer; headers?: Record<string, string> }[]
+  >();
+  emits.forEach((e, i) => {
+    const list = byTopic.get(e.topic) ?? [];
+    list.push({ key: e.key, value: values[i]!, headers: e.headers });
+    byTopic.set(e.topic, list);
+  });
+  await producer.sendBatch({
+    acks: -1,
+    topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+  });
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { decideRetry } from './retry-policy.js';
+
+const policy = { delaysMs: [1000, 4000, 16000, 60000], maxAttempts: 5, jitter: 0.2 };
+
+describe('retry policy', () => {
+  it('follows the schedule, one retry topic per delay', () => {
+    const at = (attempt: number) => decideRetry(policy, 'src', attempt, { now: 0, random: () => 0.5 });
+    expect(at(1)).toEqual({
+      kind: 'retry',
+      topic: 'src.retry-1s',
+      delayMs: 1000,
+      notBefore: 1000,
+      nextAttempt: 2,
+    });
+    expect(at(2)).toMatchObject({ topic: 'src.retry-4s', delayMs: 4000 });
+    expect(at(4)).toMatchObject({ topic: 'src.retry-60s', delayMs: 60000, nextAttempt: 5 });
+    expect(at(5)).toEqual({ kind: 'exhausted', attempts: 5 });
+  });
+
+  it('jitters within ±jitter', () => {
+    const low = decideRetry(policy, 'src', 2, { now: 0, random: () => 0 });
+    const high = decideRetry(policy, 'src', 2, { now: 0, random: () => 0.999999 });
+    expect(low).toMatchObject({ delayMs: 3200 });
+    expect(high.kind === 'retry' && high.delayMs).toBe(4800);
+  });
+
+  it('never retries before Retry-After', () => {
+    const d = decideRetry(policy, 'src', 1, { now: 0, random: () => 0, retryAfterMs: 2500 });
+    expect(d).toMatchObject({ delayMs: 2500, notBefore: 2500, topic: 'src.retry-1s' });
+  });
+
+  it('repeats the last delay when attempts outnumber the schedule', () => {
+    const d = decideRetry({ ...policy, maxAttempts: 10 }, 'src', 8, { now: 0, random: () => 0.5 });
+    expect(d).toMatchObject({ topic: 'src.retry-60s', delayMs: 60000 });
+  });
+});

@@ -1,0 +1,43 @@
+// When, and through which topic, a failed record is tried again; or that it is done trying.
+import { retryTopicName } from '../topics.js';
+
+export interface RetryPolicy {
+  /** Delays of the retry topics, e.g. [1000, 4000, 16000, 60000]. */
+  delaysMs: readonly number[];
+  /** Total attempts including the first; after the last one fails, the DLT. */
+  maxAttempts: number;
+  /** ±fraction of the delay, e.g. 0.2. */
+  jitter: number;
+}
+
+export type RetryDecision =
+  | { kind: 'retry'; topic: string; delayMs: number; notBefore: number; nextAttempt: number }
+  | { kind: 'exhausted'; attempts: number };
+
+/**
+ * `attempt` is the attempt that just failed (1-based). The delay is the schedule's entry for it
+ * (the last entry repeats), jittered, and never earlier than a provider's Retry-After.
+ */
+export function decideRetry(
+  policy: RetryPolicy,
+  sourceTopic: string,
+  attempt: number,
+  {
+    retryAfterMs,
+    now = Date.now(),
+    random = Math.random,
+  }: { retryAfterMs?: number; now?: number; random?: () => number } = {},
+): RetryDecision {
+  if (attempt >= policy.maxAttempts) return { kind: 'exhausted', attempts: attempt };
+  const index = Math.min(attempt - 1, policy.delaysMs.length - 1);
+  const base = policy.delaysMs[index]!;
+  const jittered = Math.round(base * (1 + policy.jitter * (2 * random() - 1)));
+  const delayMs = Math.max(jittered, retryAfterMs ?? 0);
+  return {
+    kind: 'retry',
+    topic: retryTopicName(sourceTopic, base),
+    delayMs,
+    notBefore: now + delayMs,
+    nextAttempt: attempt + 1,
+  };
+}
