@@ -18,8 +18,14 @@ afterEach(async () => {
 });
 
 const create = (calendarId: string, externalRef?: string) =>
-  app.inject({ method: 'POST', url: '/api/v2/appointments', headers: auth, payload: body(calendarId, externalRef) });
-const ledger = async () => (await app.inject({ url: '/__mock/ledger' })).json().bookings as { status: string }[];
+  app.inject({
+    method: 'POST',
+    url: '/api/v2/appointments',
+    headers: auth,
+    payload: body(calendarId, externalRef),
+  });
+const ledger = async () =>
+  (await app.inject({ url: '/__mock/ledger' })).json().bookings as { status: string }[];
 
 describe('provider mock', () => {
   it('picks behaviours by the longest matching prefix', () => {
@@ -29,14 +35,26 @@ describe('provider mock', () => {
   });
 
   it('refuses a missing or wrong token with 401', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/v2/appointments', payload: body('cal-immediate-1') });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v2/appointments',
+      payload: body('cal-immediate-1'),
+    });
     expect(res.statusCode).toBe(401);
-    const wrong = await app.inject({ url: '/api/v2/appointments/x', headers: { authorization: 'Bearer nope' } });
+    const wrong = await app.inject({
+      url: '/api/v2/appointments/x',
+      headers: { authorization: 'Bearer nope' },
+    });
     expect(wrong.statusCode).toBe(401);
   });
 
   it('answers 400 with details for a bad body', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/v2/appointments', headers: auth, payload: { calendarId: 'c' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v2/appointments',
+      headers: auth,
+      payload: { calendarId: 'c' },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().details).toContain('externalRef: 1..64 chars');
   });
@@ -53,7 +71,8 @@ describe('provider mock', () => {
     const { bookingId, retryAfterMs } = res.json();
     expect(retryAfterMs).toBeGreaterThan(0);
     const rej = (await create('cal-pending-rejected-a', 'apt-2')).json().bookingId;
-    const get = async (id: string) => (await app.inject({ url: `/api/v2/appointments/${id}`, headers: auth })).json().status;
+    const get = async (id: string) =>
+      (await app.inject({ url: `/api/v2/appointments/${id}`, headers: auth })).json().status;
     expect(await get(bookingId)).toBe('PENDING');
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
@@ -95,11 +114,17 @@ describe('provider mock', () => {
     const found = await app.inject({ url: '/api/v2/appointments?externalRef=apt-q', headers: auth });
     expect(found.json().items.map((b: { bookingId: string }) => b.bookingId)).toEqual([bookingId]);
     for (let i = 0; i < 2; i++) {
-      const del = await app.inject({ method: 'DELETE', url: `/api/v2/appointments/${bookingId}`, headers: auth });
+      const del = await app.inject({
+        method: 'DELETE',
+        url: `/api/v2/appointments/${bookingId}`,
+        headers: auth,
+      });
       expect(del.statusCode).toBe(200);
       expect(del.json()).toEqual({ status: 'CANCELLED' });
     }
-    expect((await app.inject({ method: 'DELETE', url: '/api/v2/appointments/nope', headers: auth })).statusCode).toBe(404);
+    expect(
+      (await app.inject({ method: 'DELETE', url: '/api/v2/appointments/nope', headers: auth })).statusCode,
+    ).toBe(404);
   });
 
   it('ghost: commits the booking and drops the connection without an answer', async () => {
@@ -120,8 +145,18 @@ describe('provider mock', () => {
     await app.close();
     app = buildMockApp({ token, honourIdempotencyKey: true });
     const headers = { ...auth, 'idempotency-key': 'k-1' };
-    const a = await app.inject({ method: 'POST', url: '/api/v2/appointments', headers, payload: body('cal-immediate-k') });
-    const b = await app.inject({ method: 'POST', url: '/api/v2/appointments', headers, payload: body('cal-immediate-k') });
+    const a = await app.inject({
+      method: 'POST',
+      url: '/api/v2/appointments',
+      headers,
+      payload: body('cal-immediate-k'),
+    });
+    const b = await app.inject({
+      method: 'POST',
+      url: '/api/v2/appointments',
+      headers,
+      payload: body('cal-immediate-k'),
+    });
     expect(b.json().bookingId).toBe(a.json().bookingId);
     expect(await ledger()).toHaveLength(1);
   });

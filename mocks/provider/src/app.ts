@@ -70,12 +70,14 @@ function validateCreate(body: CreateBody | undefined): string[] {
   if (!body || typeof body !== 'object') return ['body: must be a JSON object'];
   if (!str(body.externalRef) || (body.externalRef as string).length > 64) d.push('externalRef: 1..64 chars');
   if (!str(body.calendarId)) d.push('calendarId: required');
-  if (!str(body.slot?.start) || Number.isNaN(Date.parse(String(body.slot?.start)))) d.push('slot.start: RFC 3339');
+  if (!str(body.slot?.start) || Number.isNaN(Date.parse(String(body.slot?.start))))
+    d.push('slot.start: RFC 3339');
   if (!str(body.slot?.end) || Number.isNaN(Date.parse(String(body.slot?.end)))) d.push('slot.end: RFC 3339');
   if (!str(body.slot?.timezone)) d.push('slot.timezone: required');
   if (!str(body.patient?.ref)) d.push('patient.ref: required');
   if (!str(body.patient?.displayName)) d.push('patient.displayName: required');
-  if (body.reason !== undefined && (typeof body.reason !== 'string' || body.reason.length > 500)) d.push('reason: <= 500 chars');
+  if (body.reason !== undefined && (typeof body.reason !== 'string' || body.reason.length > 500))
+    d.push('reason: <= 500 chars');
   return d;
 }
 
@@ -89,7 +91,8 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
   const expected = Buffer.from(`Bearer ${options.token}`);
 
   const view = (b: StoredBooking): Booking => {
-    if (b.status === 'PENDING' && b.resolvesAt !== undefined && Date.now() >= b.resolvesAt) b.status = b.resolvesTo!;
+    if (b.status === 'PENDING' && b.resolvesAt !== undefined && Date.now() >= b.resolvesAt)
+      b.status = b.resolvesTo!;
     const { resolvesAt: _a, resolvesTo: _t, ...out } = b;
     return out;
   };
@@ -103,7 +106,11 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
       status,
     });
   };
-  const commit = (body: CreateBody, status: BookingStatus, resolve?: 'CONFIRMED' | 'REJECTED'): StoredBooking => {
+  const commit = (
+    body: CreateBody,
+    status: BookingStatus,
+    resolve?: 'CONFIRMED' | 'REJECTED',
+  ): StoredBooking => {
     const booking: StoredBooking = {
       bookingId: `bk_${randomUUID()}`,
       externalRef: String(body.externalRef),
@@ -122,7 +129,13 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
     attempts.set(key, n);
     return n;
   };
-  const send = (req: FastifyRequest, reply: FastifyReply, status: number, payload: unknown, body?: CreateBody) => {
+  const send = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    payload: unknown,
+    body?: CreateBody,
+  ) => {
     record(req, status, body);
     return reply.code(status).send(payload);
   };
@@ -149,13 +162,20 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
     const behaviour: Behaviour = behaviourOf(calendarId);
     const n = nth(body);
     const created = (b: StoredBooking) => {
-      if (options.honourIdempotencyKey && typeof idemKey === 'string') byIdempotencyKey.set(idemKey, b.bookingId);
+      if (options.honourIdempotencyKey && typeof idemKey === 'string')
+        byIdempotencyKey.set(idemKey, b.bookingId);
       return b;
     };
     switch (behaviour) {
       case 'immediate': {
         const b = created(commit(body, 'CONFIRMED'));
-        return send(req, reply, 201, { bookingId: b.bookingId, status: 'CONFIRMED', externalRef: b.externalRef }, body);
+        return send(
+          req,
+          reply,
+          201,
+          { bookingId: b.bookingId, status: 'CONFIRMED', externalRef: b.externalRef },
+          body,
+        );
       }
       case 'pending':
       case 'pending-rejected': {
@@ -164,20 +184,37 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
           req,
           reply,
           202,
-          { bookingId: b.bookingId, status: 'PENDING', externalRef: b.externalRef, retryAfterMs: options.pendingRetryAfterMs },
+          {
+            bookingId: b.bookingId,
+            status: 'PENDING',
+            externalRef: b.externalRef,
+            retryAfterMs: options.pendingRetryAfterMs,
+          },
           body,
         );
       }
       case 'delayed': {
         const b = created(commit(body, 'CONFIRMED'));
         await new Promise((r) => setTimeout(r, options.delayMs));
-        return send(req, reply, 201, { bookingId: b.bookingId, status: 'CONFIRMED', externalRef: b.externalRef }, body);
+        return send(
+          req,
+          reply,
+          201,
+          { bookingId: b.bookingId, status: 'CONFIRMED', externalRef: b.externalRef },
+          body,
+        );
       }
       case 'flaky': {
         const failures = countIn(calendarId, 'cal-flaky-') ?? options.flakyFailures;
         if (n <= failures) return send(req, reply, 503, { error: 'UNAVAILABLE' }, body);
         const b = created(commit(body, 'CONFIRMED'));
-        return send(req, reply, 201, { bookingId: b.bookingId, status: 'CONFIRMED', externalRef: b.externalRef }, body);
+        return send(
+          req,
+          reply,
+          201,
+          { bookingId: b.bookingId, status: 'CONFIRMED', externalRef: b.externalRef },
+          body,
+        );
       }
       case 'always-fail':
         return send(req, reply, 503, { error: 'UNAVAILABLE' }, body);
@@ -189,7 +226,13 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
           return send(req, reply, 429, { error: 'RATE_LIMITED' }, body);
         }
         const b = created(commit(body, 'CONFIRMED'));
-        return send(req, reply, 201, { bookingId: b.bookingId, status: 'CONFIRMED', externalRef: b.externalRef }, body);
+        return send(
+          req,
+          reply,
+          201,
+          { bookingId: b.bookingId, status: 'CONFIRMED', externalRef: b.externalRef },
+          body,
+        );
       }
       case 'ghost': {
         // The provider commits, then the connection drops before any answer.
@@ -200,7 +243,13 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
           return reply.hijack();
         }
         const b = created(commit(body, 'CONFIRMED'));
-        return send(req, reply, 201, { bookingId: b.bookingId, status: 'CONFIRMED', externalRef: b.externalRef }, body);
+        return send(
+          req,
+          reply,
+          201,
+          { bookingId: b.bookingId, status: 'CONFIRMED', externalRef: b.externalRef },
+          body,
+        );
       }
     }
   });

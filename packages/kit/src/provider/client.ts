@@ -1,0 +1,170 @@
+// The calendar provider's /api/v2 (../shared/PROVIDER_API.md). Every answer is classified once,
+// here, into an outcome; timeouts and dropped connections are "ambiguous": the provider may have
+// booked, so the caller must look the booking up before creating again.
+import { PipelineError } from '../errors.js';
+
+export interface ProviderBooking {
+  bookingId: string;
+  status: 'PENDING' | 'CONFIRMED' | 'REJECTED' | 'CANCELLED';
+  externalRef: string;
+  calendarId?: string;
+}
+
+export interface CreateBookingRequest {
+  externalRef: string;
+  calendarId: string;
+  slot: { start: string; end: string; timezone: string };
+  patient: { ref: string; displayName: string };
+  reason?: string;
+}
+
+export type CreateOutcome =
+  | { kind: 'confirmed'; bookingId: string }
+  | { kind: 'pending'; bookingId: string; retryAfterMs: number }
+  | { kind: 'rejected'; status: number; error: string }
+  | { kind: 'auth' }
+  | { kind: 'rate-limited'; retryAfterMs: number }
+  | { kind: 'unavailable'; status: number }
+  | { kind: 'timeout'; ambiguous: true }
+  | { kind: 'connection'; ambiguous: true; message: string };
+
+export interface ProviderClientOptions {
+  baseUrl: string;
+  token: string;
+  /** Timeout of look-ups and cancels (creates take theirs per call, bounded by the deadline). */
+  timeoutMs: number;
+  fetchImpl?: typeof fetch;
+}
+
+function retryAfterMs(header: string | null): number {
+  if (!header) return 1000;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? 1000 : Math.max(0, date - Date.now());
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+}
+
+export class ProviderClient {
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly opts: ProviderClientOptions) {
+    this.fetch = opts.fetchImpl ?? fetch;
+  }
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { authorization: `Bearer ${this.opts.token}`, accept: 'application/json', ...extra };
+  }
+
+  async create(
+    body: CreateBookingRequest,
+    timeoutMs: number,
+    idempotencyKey?: string,
+  ): Promise<CreateOutcome> {
+    let res: Response;
+    try {
+      res = await this.fetch(`${this.opts.baseUrl}/api/v2/appointments`, {
+        method: 'POST',
+        headers: this.headers({
+          'content-type': 'application/json',
+          ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+        }),
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(Math.max(1, timeoutMs)),
+      });
+    } catch (err) {
+      if (isAbort(err)) return { kind: 'timeout', ambiguous: true };
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      return {
+        kind: 'connection',
+        ambiguous: true,
+        message: cause?.code ?? cause?.message ?? (err as Error).message,
+      };
+    }
+    const payload = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+    switch (true) {
+      case res.status === 201:
+        return { kind: 'confirmed', bookingId: String(payload.bookingId) };
+      case res.status === 202:
+        return {
+          kind: 'pending',
+          bookingId: String(payload.bookingId),
+          retryAfterMs: Number(payload.retryAfterMs ?? 1000),
+        };
+      case res.status === 401:
+        return { kind: 'auth' };
+      case res.status === 429:
+        return { kind: 'rate-limited', retryAfterMs: retryAfterMs(res.headers.get('retry-after')) };
+      case res.status === 409 || res.status === 400 || res.status === 422:
+        return { kind: 'rejected', status: res.status, error: String(payload.error ?? 'REJECTED') };
+      default:
+        return { kind: 'unavailable', status: res.status };
+    }
+  }
+
+  private async read(
+    path: string,
+    method: 'GET' | 'DELETE',
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
+    try {
+      const res = await this.fetch(`${this.opts.baseUrl}${path}`, {
+        method,
+        headers: this.headers(),
+        signal: AbortSignal.timeout(this.opts.timeoutMs),
+      });
+      const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+      if (res.status === 401)
+        throw new PipelineError('PROVIDER_AUTH', 'provider refused our token (401)', { retryable: true });
+      if (res.status === 429 || res.status >= 500) {
+        throw new PipelineError(
+          'PROVIDER_UNAVAILABLE',
+          `provider answered ${res.status} to ${method} ${path}`,
+          { retryable: true },
+        );
+      }
+      return { status: res.status, body };
+    } catch (err) {
+      if (err instanceof PipelineError) throw err;
+      throw new PipelineError(
+        isAbort(err) ? 'PROVIDER_TIMEOUT' : 'PROVIDER_UNAVAILABLE',
+        `${method} ${path}: ${(err as Error).message}`,
+        {
+          cause: err,
+          retryable: true,
+        },
+      );
+    }
+  }
+
+  /** Every booking the provider holds for this externalRef (the basis of adoption and reconciliation). */
+  async findByExternalRef(externalRef: string): Promise<ProviderBooking[]> {
+    const { status, body } = await this.read(
+      `/api/v2/appointments?externalRef=${encodeURIComponent(externalRef)}`,
+      'GET',
+    );
+    if (status !== 200)
+      throw new PipelineError('PROVIDER_UNAVAILABLE', `look-up answered ${status}`, { retryable: true });
+    return (body.items as ProviderBooking[]) ?? [];
+  }
+
+  /** The booking, or null when the provider does not know it (404). */
+  async get(bookingId: string): Promise<ProviderBooking | null> {
+    const { status, body } = await this.read(`/api/v2/appointments/${encodeURIComponent(bookingId)}`, 'GET');
+    if (status === 404) return null;
+    if (status !== 200)
+      throw new PipelineError('PROVIDER_UNAVAILABLE', `get answered ${status}`, { retryable: true });
+    return body as unknown as ProviderBooking;
+  }
+
+  /** Cancels; true when cancelled (again), false when the provider does not know the booking. */
+  async cancel(bookingId: string): Promise<boolean> {
+    const { status } = await this.read(`/api/v2/appointments/${encodeURIComponent(bookingId)}`, 'DELETE');
+    if (status === 404) return false;
+    if (status !== 200)
+      throw new PipelineError('PROVIDER_UNAVAILABLE', `cancel answered ${status}`, { retryable: true });
+    return true;
+  }
+}

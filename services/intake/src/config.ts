@@ -1,0 +1,51 @@
+import { baseConfigShape } from '@booking/kit';
+import { z } from 'zod';
+
+const DAY = 24 * 60 * 60 * 1000;
+
+export const intakeConfigSchema = z
+  .object({
+    ...baseConfigShape,
+    SERVICE_NAME: z.string().default('intake'),
+    INTAKE_HTTP_HOST: z.string().default('127.0.0.1'),
+    INTAKE_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    /** Comma-separated API keys; INTAKE_API_KEY (one key) is read when this is unset. */
+    INTAKE_API_KEYS: z.string().optional(),
+    INTAKE_API_KEY: z.string().optional(),
+    /** Longer than the whole retry and DLT window (default 7 days, the topics' retention). */
+    IDEMPOTENCY_TTL_MS: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(7 * DAY),
+    /** How long a key stays "being accepted" before a retry may take it over. */
+    ACCEPTING_TTL_MS: z.coerce.number().int().positive().default(30_000),
+    BODY_LIMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(16 * 1024),
+    PROJECTION_TTL_MS: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(30 * DAY),
+    GROUP_PREFIX: z.string().default('intake'),
+  })
+  .transform((c, ctx) => {
+    const keys = (c.INTAKE_API_KEYS ?? c.INTAKE_API_KEY ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean);
+    if (keys.length === 0)
+      ctx.addIssue({ code: 'custom', path: ['INTAKE_API_KEYS'], message: 'required: at least one API key' });
+    if (keys.some((k) => k.length < 16))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['INTAKE_API_KEYS'],
+        message: 'each key must be at least 16 characters',
+      });
+    return { ...c, apiKeys: keys };
+  });
+
+export type IntakeConfig = z.infer<typeof intakeConfigSchema>;

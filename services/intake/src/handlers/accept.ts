@@ -1,0 +1,151 @@
+// Accepting a request, the same for HTTP and Kafka: claim the idempotency key, then say what to
+// emit. Pure of Kafka: it returns the records; the caller produces them.
+import { createHash } from 'node:crypto';
+import {
+  appointmentIdFor,
+  claim,
+  claimKeyFor,
+  type Emit,
+  HEADERS,
+  hashKey,
+  lifecycleEmit,
+  newTraceparent,
+} from '@booking/kit';
+import type { AppointmentRequested } from '@booking/schemas';
+import type { Redis } from 'ioredis';
+
+export interface AcceptTopics {
+  requested: string;
+  lifecycle: string;
+}
+
+export interface AcceptDeps {
+  redis: Redis;
+  topics: AcceptTopics;
+  /** How long the key is remembered: longer than the whole retry and DLT window. */
+  idempotencyTtlMs: number;
+  now?: () => number;
+}
+
+export interface AcceptInput {
+  /** `http` or `kafka:<source>`: scopes the key. */
+  scope: string;
+  source: string;
+  idempotencyKey: string;
+  /** The validated request fields (no key). */
+  request: Omit<
+    AppointmentRequested,
+    'appointmentId' | 'source' | 'idempotencyKeyHash' | 'acceptedAt' | 'correlationId'
+  >;
+  correlationId: string;
+  traceparent?: string;
+  /** Where a Kafka record came from, `topic/partition/offset`: tells a redelivery from a resubmission. */
+  origin?: string;
+}
+
+/** What the claim holds while and after a request is accepted. */
+interface ClaimValue {
+  s: 'accepting' | 'accepted';
+  h: string;
+  a: string;
+  o?: string;
+}
+
+export type AcceptResult =
+  | { kind: 'accepted'; appointmentId: string; emits: Emit[]; claimKey: string; claimValue: string }
+  | { kind: 'replay'; appointmentId: string }
+  | { kind: 'in-progress'; appointmentId: string }
+  | { kind: 'conflict'; appointmentId: string };
+
+export function bodyHash(value: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v as object)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k] ?? null)]),
+          )
+        : (v ?? null);
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(value)))
+    .digest('hex');
+}
+
+export function claimValue(
+  kind: ClaimValue['s'],
+  hash: string,
+  appointmentId: string,
+  origin?: string,
+): string {
+  return JSON.stringify({
+    s: kind,
+    h: hash,
+    a: appointmentId,
+    ...(origin ? { o: origin } : {}),
+  } satisfies ClaimValue);
+}
+
+export async function accept(
+  deps: AcceptDeps,
+  input: AcceptInput,
+  claimState: ClaimValue['s'],
+  claimTtlMs: number = deps.idempotencyTtlMs,
+): Promise<AcceptResult> {
+  const now = deps.now ?? Date.now;
+  const appointmentId = appointmentIdFor(input.scope, input.idempotencyKey);
+  const hash = bodyHash({ ...input.request, source: input.source });
+  const key = claimKeyFor('intake', input.scope, input.idempotencyKey);
+  const value = claimValue(claimState, hash, appointmentId, input.origin);
+  const claimed = await claim(deps.redis, key, value, claimTtlMs);
+  if (!claimed.won) {
+    const holder = JSON.parse(claimed.holder ?? '{}') as Partial<ClaimValue>;
+    if (holder.h !== hash) return { kind: 'conflict', appointmentId };
+    // The same record again (redelivered before its offset was committed): emit again; every id
+    // is deterministic, so downstream drops what it already has.
+    const redelivery = input.origin !== undefined && holder.o === input.origin;
+    if (!redelivery)
+      return holder.s === 'accepting'
+        ? { kind: 'in-progress', appointmentId }
+        : { kind: 'replay', appointmentId };
+  }
+  const keyHash = hashKey(`${input.scope}\u0000${input.idempotencyKey}`);
+  const acceptedAt = now();
+  const requested: AppointmentRequested = {
+    appointmentId,
+    source: input.source,
+    idempotencyKeyHash: keyHash,
+    ...input.request,
+    acceptedAt,
+    correlationId: input.correlationId,
+  };
+  const headers: Record<string, string> = {
+    [HEADERS.correlationId]: input.correlationId,
+    [HEADERS.traceparent]: input.traceparent ?? newTraceparent(),
+    [HEADERS.attempt]: '1',
+    [HEADERS.firstSeen]: String(acceptedAt),
+    ...(input.request.deadline != null ? { [HEADERS.deadline]: String(input.request.deadline) } : {}),
+  };
+  const emits: Emit[] = [
+    { topic: deps.topics.requested, key: appointmentId, value: requested, headers },
+    lifecycleEmit(
+      deps.topics.lifecycle,
+      {
+        appointmentId,
+        from: null,
+        to: 'REQUESTED',
+        actor: 'intake',
+        correlationId: input.correlationId,
+        reason: `accepted via ${input.scope === 'http' ? 'HTTP' : 'Kafka'}`,
+        source: input.source,
+        idempotencyKeyHash: keyHash,
+        calendarId: input.request.calendarId,
+        deadline: input.request.deadline ?? null,
+        at: acceptedAt,
+      },
+      { [HEADERS.traceparent]: headers[HEADERS.traceparent]! },
+    ),
+  ];
+  return { kind: 'accepted', appointmentId, emits, claimKey: key, claimValue: value };
+}

@@ -1,0 +1,100 @@
+// The request rules, shared by HTTP and Kafka (issue 3): every problem is reported with its field.
+import { z } from 'zod';
+
+const RFC3339_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const E164 = /^\+[1-9]\d{1,14}$/;
+const MIN_DURATION_MS = 5 * 60_000;
+const MAX_DURATION_MS = 8 * 60 * 60_000;
+/** Idempotency-Key: 8..255 printable ASCII characters. */
+export const IDEMPOTENCY_KEY = /^[\x20-\x7E]{8,255}$/;
+
+export function isIanaZone(zone: string): boolean {
+  if (!/^[A-Za-z]/.test(zone)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const time = z
+  .string()
+  .regex(RFC3339_WITH_OFFSET, 'must be RFC 3339 with an offset, e.g. 2030-01-31T09:00:00+01:00');
+
+const fields = {
+  patient: z.strictObject({
+    id: z.string().min(1).max(128),
+    name: z.string().min(1).max(200),
+    phone: z.string().regex(E164, 'must be E.164, e.g. +447700900123').nullable().optional(),
+    email: z.email('must be a valid email address').max(254).nullable().optional(),
+  }),
+  calendarId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 . _ -'),
+  slot: z.strictObject({
+    start: time,
+    end: time,
+    timezone: z.string().refine(isIanaZone, 'must be an IANA time zone, e.g. Europe/London'),
+  }),
+  reason: z.string().max(500).nullable().optional(),
+  deadline: z.number().int().positive().nullable().optional(),
+};
+
+type Body = {
+  slot: { start: string; end: string };
+  deadline?: number | null;
+};
+
+/** Cross-field rules; `now` is injected so tests need no clock tricks. */
+function timing(now: () => number) {
+  return (body: Body, ctx: z.RefinementCtx) => {
+    const start = Date.parse(body.slot.start);
+    const end = Date.parse(body.slot.end);
+    if (Number.isNaN(start) || Number.isNaN(end)) return;
+    if (end <= start)
+      ctx.addIssue({ code: 'custom', path: ['slot', 'end'], message: 'must be after slot.start' });
+    else if (end - start < MIN_DURATION_MS || end - start > MAX_DURATION_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['slot', 'end'],
+        message: 'the slot must last from 5 minutes to 8 hours',
+      });
+    }
+    if (start < now())
+      ctx.addIssue({ code: 'custom', path: ['slot', 'start'], message: 'must not be in the past' });
+    if (body.deadline != null && body.deadline <= now()) {
+      ctx.addIssue({ code: 'custom', path: ['deadline'], message: 'must be in the future (epoch ms)' });
+    }
+  };
+}
+
+export function httpBodySchema(now: () => number = Date.now) {
+  return z.strictObject({ ...fields, source: z.string().min(1).max(64).optional() }).superRefine(timing(now));
+}
+
+export function inboundRecordSchema(now: () => number = Date.now) {
+  return z
+    .strictObject({
+      ...fields,
+      idempotencyKey: z.string().regex(IDEMPOTENCY_KEY, 'must be 8-255 printable characters'),
+      source: z.string().min(1).max(64),
+    })
+    .superRefine(timing(now));
+}
+
+export type HttpBody = z.infer<ReturnType<typeof httpBodySchema>>;
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export function fieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.map((i) => {
+    if (i.code === 'unrecognized_keys') {
+      const base = i.path.join('.');
+      return { field: i.keys.map((k) => (base ? `${base}.${k}` : k)).join(', '), message: 'unknown field' };
+    }
+    const field = i.path.join('.') || '(body)';
+    return { field, message: i.code === 'invalid_type' && i.input === undefined ? 'required' : i.message };
+  });
+}

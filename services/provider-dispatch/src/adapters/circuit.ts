@@ -1,0 +1,74 @@
+// One circuit breaker per provider (cockatiel): consecutive failures open it; after a pause one
+// trial call is let through (half-open); success closes it. While open, callers take the retry
+// path without calling. Every change is logged and exported as a metric.
+import type { CreateOutcome, Logger } from '@booking/kit';
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  handleWhen,
+  IsolatedCircuitError,
+} from 'cockatiel';
+import type { DispatchMetrics } from '../metrics.js';
+
+class ProviderFailure extends Error {
+  constructor(readonly outcome: CreateOutcome) {
+    super(`provider failure: ${outcome.kind}`);
+  }
+}
+
+/** Outcomes that say the provider is unwell (not: the request was bad, or we are rate limited). */
+function isFailure(o: CreateOutcome): boolean {
+  return o.kind === 'unavailable' || o.kind === 'timeout' || o.kind === 'connection';
+}
+
+export type GuardedOutcome = CreateOutcome | { kind: 'circuit-open' };
+
+export interface ProviderCircuit {
+  run(call: () => Promise<CreateOutcome>): Promise<GuardedOutcome>;
+  readonly state: 'closed' | 'open' | 'half-open' | 'isolated';
+}
+
+export function createCircuit(opts: {
+  provider: string;
+  threshold: number;
+  halfOpenAfterMs: number;
+  logger: Logger;
+  metrics: DispatchMetrics;
+}): ProviderCircuit {
+  const breaker = circuitBreaker(
+    handleWhen((err) => err instanceof ProviderFailure),
+    { halfOpenAfter: opts.halfOpenAfterMs, breaker: new ConsecutiveBreaker(opts.threshold) },
+  );
+  const names = {
+    [CircuitState.Closed]: 'closed',
+    [CircuitState.Open]: 'open',
+    [CircuitState.HalfOpen]: 'half-open',
+    [CircuitState.Isolated]: 'isolated',
+  } as const;
+  opts.metrics.circuitState.set({ provider: opts.provider }, CircuitState.Closed);
+  breaker.onStateChange((state) => {
+    opts.metrics.circuitState.set({ provider: opts.provider }, state);
+    opts.logger.warn({ provider: opts.provider, circuit: names[state] }, `circuit ${names[state]}`);
+  });
+  return {
+    get state() {
+      return names[breaker.state];
+    },
+    async run(call) {
+      try {
+        return await breaker.execute(async () => {
+          const outcome = await call();
+          if (isFailure(outcome)) throw new ProviderFailure(outcome);
+          return outcome;
+        });
+      } catch (err) {
+        if (err instanceof ProviderFailure) return err.outcome;
+        if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError)
+          return { kind: 'circuit-open' };
+        throw err;
+      }
+    },
+  };
+}

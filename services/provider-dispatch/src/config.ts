@@ -1,0 +1,31 @@
+import { baseConfigShape } from '@booking/kit';
+import { z } from 'zod';
+
+const DAY = 24 * 60 * 60 * 1000;
+
+export const dispatchConfigSchema = z.object({
+  ...baseConfigShape,
+  SERVICE_NAME: z.string().default('provider-dispatch'),
+  PROVIDER_URL: z.url(),
+  PROVIDER_TOKEN: z.string().min(8),
+  /** Upper bound of one create call; the remaining deadline bounds it further. */
+  PROVIDER_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
+  MAX_ATTEMPTS: z.coerce.number().int().min(1).default(5),
+  RETRY_JITTER: z.coerce.number().min(0).max(0.9).default(0.2),
+  CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  CIRCUIT_HALF_OPEN_AFTER_MS: z.coerce.number().int().positive().default(10_000),
+  PENDING_POLL_MIN_MS: z.coerce.number().int().positive().default(250),
+  PENDING_POLL_MAX_MS: z.coerce.number().int().positive().default(30_000),
+  /** Remembers that an appointment was sent to the provider: longer than the retry and DLT window. */
+  ATTEMPT_MARKER_TTL_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(7 * DAY),
+  DISPATCH_HTTP_HOST: z.string().default('127.0.0.1'),
+  DISPATCH_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  GROUP_PREFIX: z.string().default('provider-dispatch'),
+  PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).default(6),
+});
+
+export type DispatchConfig = z.infer<typeof dispatchConfigSchema>;

@@ -1,0 +1,97 @@
+// A PENDING booking comes due (appointments.pending.v1): ask the provider where it stands.
+// CONFIRMED / REJECTED settle it; still PENDING polls again later with a growing interval;
+// a passed deadline or a booking the provider no longer knows goes to the DLT for reconciliation.
+import {
+  deadLetterEmit,
+  type Emit,
+  HEADERS,
+  headerValue,
+  type Logger,
+  lifecycleEmit,
+  type ProviderClient,
+  type RuntimeRecord,
+} from '@booking/kit';
+import type { ProviderPoll } from '@booking/schemas';
+import type { DispatchMetrics } from '../metrics.js';
+import type { DispatchTopics } from './dispatch.js';
+
+export interface PollDeps {
+  provider: ProviderClient;
+  topics: DispatchTopics;
+  pollMinMs: number;
+  pollMaxMs: number;
+  logger: Logger;
+  metrics: DispatchMetrics;
+  now?: () => number;
+}
+
+export function pollHandler(deps: PollDeps) {
+  const now = deps.now ?? Date.now;
+  return async (record: RuntimeRecord<ProviderPoll>): Promise<Emit[]> => {
+    const p = record.value;
+    const attempt = Number(headerValue(record.headers, HEADERS.attempt) ?? 1);
+    const log = deps.logger.child({
+      appointmentId: p.appointmentId,
+      correlationId: p.correlationId,
+      bookingId: p.bookingId,
+      polls: p.polls,
+    });
+    const move = (to: 'CONFIRMED' | 'REJECTED' | 'DEAD_LETTERED', reason: string): Emit => {
+      deps.metrics.transitions.inc({ to });
+      log.info({ from: 'PENDING_PROVIDER', to, reason }, `PENDING_PROVIDER -> ${to}`);
+      if (to !== 'DEAD_LETTERED') deps.metrics.endToEnd.observe({ to }, (now() - p.firstSeenAt) / 1000);
+      return lifecycleEmit(deps.topics.lifecycle, {
+        appointmentId: p.appointmentId,
+        from: 'PENDING_PROVIDER',
+        to,
+        actor: 'provider-dispatch',
+        correlationId: p.correlationId,
+        attempt,
+        bookingId: p.bookingId,
+        calendarId: p.calendarId,
+        deadline: p.deadline,
+        reason,
+      });
+    };
+    const deadLetter = (reason: string, message: string): Emit[] => {
+      deps.metrics.deadLetters.inc({ reason });
+      return [
+        deadLetterEmit({
+          dltTopic: deps.topics.dlt,
+          source: { topic: record.topic, partition: record.partition, message: record.raw },
+          reason,
+          error: new Error(message),
+          appointmentId: p.appointmentId,
+          attempts: attempt,
+          deadline: p.deadline,
+          correlationId: p.correlationId,
+        }),
+        move('DEAD_LETTERED', reason),
+      ];
+    };
+
+    if (p.deadline != null && now() >= p.deadline) {
+      return deadLetter('DEADLINE_EXCEEDED', 'still pending at the provider when the deadline passed');
+    }
+    // A provider failure here throws a retryable error: the runtime keeps the record and polls again.
+    const booking = await deps.provider.get(p.bookingId);
+    deps.metrics.providerCalls.inc({ op: 'get', outcome: booking?.status ?? 'not-found' });
+    if (!booking)
+      return deadLetter('BOOKING_NOT_FOUND', `the provider no longer knows booking ${p.bookingId}`);
+    switch (booking.status) {
+      case 'CONFIRMED':
+        return [move('CONFIRMED', 'provider confirmed the pending booking')];
+      case 'REJECTED':
+      case 'CANCELLED':
+        return [move('REJECTED', `provider answered ${booking.status}`)];
+      case 'PENDING': {
+        const interval = Math.min(deps.pollMinMs * 2 ** (p.polls + 1), deps.pollMaxMs);
+        const next: ProviderPoll = { ...p, polls: p.polls + 1 };
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(record.headers)) if (v !== undefined) headers[k] = String(v);
+        headers[HEADERS.notBefore] = String(now() + interval);
+        return [{ topic: deps.topics.pending, key: p.appointmentId, value: next, headers }];
+      }
+    }
+  };
+}

@@ -1,0 +1,164 @@
+// Composition root of provider-dispatch, used by main.ts and by the tests.
+import { randomUUID } from 'node:crypto';
+import {
+  AvroSerde,
+  buildOpsServer,
+  ConsumerRuntime,
+  createKafka,
+  createLogger,
+  createMetricsRegistry,
+  createProducer,
+  createSchemaRegistry,
+  deadLetterEmit,
+  type Logger,
+  ProviderClient,
+} from '@booking/kit';
+import type { AppointmentRequested, ProviderPoll } from '@booking/schemas';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { createCircuit, type ProviderCircuit } from './adapters/circuit.js';
+import type { DispatchConfig } from './config.js';
+import { type DispatchTopics, dispatchHandler } from './handlers/dispatch.js';
+import { pollHandler } from './handlers/poll.js';
+import { dispatchMetrics } from './metrics.js';
+import { consumedTopics, DEFAULT_TOPICS, groups } from './topology.js';
+
+export interface DispatchService {
+  ops: FastifyInstance;
+  logger: Logger;
+  circuit: ProviderCircuit;
+  start(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export function createDispatch(
+  config: DispatchConfig,
+  { topics = DEFAULT_TOPICS, logger }: { topics?: DispatchTopics; logger?: Logger } = {},
+): DispatchService {
+  const log = logger ?? createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
+  const registry = createMetricsRegistry(config.SERVICE_NAME);
+  const metrics = dispatchMetrics(registry);
+  const kafka = createKafka({ clientId: config.SERVICE_NAME, brokers: config.KAFKA_BROKERS, logger: log });
+  const producer = createProducer(kafka);
+  const serde = new AvroSerde(createSchemaRegistry(config.SCHEMA_REGISTRY_URL));
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
+  const provider = new ProviderClient({
+    baseUrl: config.PROVIDER_URL,
+    token: config.PROVIDER_TOKEN,
+    timeoutMs: config.PROVIDER_TIMEOUT_MS,
+  });
+  const circuit = createCircuit({
+    provider: new URL(config.PROVIDER_URL).host,
+    threshold: config.CIRCUIT_FAILURE_THRESHOLD,
+    halfOpenAfterMs: config.CIRCUIT_HALF_OPEN_AFTER_MS,
+    logger: log,
+    metrics,
+  });
+  const consumed = consumedTopics(topics, config.RETRY_DELAYS_MS);
+  const group = groups(config.GROUP_PREFIX);
+  const onPoison = (
+    source: Parameters<typeof deadLetterEmit>[0]['source'],
+    error: unknown,
+    reason: string,
+  ) => {
+    metrics.deadLetters.inc({ reason });
+    return [deadLetterEmit({ dltTopic: topics.dlt, source, reason, error })];
+  };
+  let kafkaUp = false;
+  producer.on(producer.events.CONNECT, () => {
+    kafkaUp = true;
+  });
+  producer.on(producer.events.DISCONNECT, () => {
+    kafkaUp = false;
+  });
+
+  const requests = new ConsumerRuntime<AppointmentRequested>({
+    name: 'requests',
+    kafka,
+    groupId: group.requests,
+    topics: consumed.requests,
+    serde,
+    producer,
+    logger: log,
+    metrics: registry,
+    honourNotBefore: true,
+    maxWaitTimeInMs: 200,
+    partitionsConsumedConcurrently: config.PARTITIONS_CONCURRENCY,
+    handle: dispatchHandler({
+      redis,
+      provider,
+      circuit,
+      topics,
+      retry: {
+        delaysMs: config.RETRY_DELAYS_MS,
+        maxAttempts: config.MAX_ATTEMPTS,
+        jitter: config.RETRY_JITTER,
+      },
+      timeoutMs: config.PROVIDER_TIMEOUT_MS,
+      markerTtlMs: config.ATTEMPT_MARKER_TTL_MS,
+      pollMinMs: config.PENDING_POLL_MIN_MS,
+      instanceId: randomUUID(),
+      logger: log,
+      metrics,
+    }),
+    onPoison,
+  });
+  const polls = new ConsumerRuntime<ProviderPoll>({
+    name: 'polls',
+    kafka,
+    groupId: group.polls,
+    topics: consumed.polls,
+    serde,
+    producer,
+    logger: log,
+    metrics: registry,
+    honourNotBefore: true,
+    maxWaitTimeInMs: 200,
+    partitionsConsumedConcurrently: config.PARTITIONS_CONCURRENCY,
+    handle: pollHandler({
+      provider,
+      topics,
+      pollMinMs: config.PENDING_POLL_MIN_MS,
+      pollMaxMs: config.PENDING_POLL_MAX_MS,
+      logger: log,
+      metrics,
+    }),
+    onPoison,
+  });
+
+  const ops = buildOpsServer({
+    registry,
+    health: async () => ({
+      kafka: kafkaUp,
+      schemaRegistry: await fetch(`${config.SCHEMA_REGISTRY_URL}/subjects`, {
+        signal: AbortSignal.timeout(2000),
+      })
+        .then((r) => r.ok)
+        .catch(() => false),
+      redis: await redis
+        .ping()
+        .then((r) => r === 'PONG')
+        .catch(() => false),
+      requestsConsumer: requests.ready,
+      pollsConsumer: polls.ready,
+    }),
+  });
+
+  return {
+    ops,
+    logger: log,
+    circuit,
+    async start() {
+      await producer.connect();
+      await Promise.all([requests.start(), polls.start()]);
+      return ops.listen({ host: config.DISPATCH_HTTP_HOST, port: config.DISPATCH_HTTP_PORT });
+    },
+    async stop() {
+      await Promise.all([requests.stop(config.SHUTDOWN_TIMEOUT_MS), polls.stop(config.SHUTDOWN_TIMEOUT_MS)]);
+      await producer.disconnect();
+      await ops.close();
+      redis.disconnect();
+    },
+  };
+}
