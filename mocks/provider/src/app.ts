@@ -88,6 +88,7 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
   const byIdempotencyKey = new Map<string, string>();
   const attempts = new Map<string, number>();
   let calls: CallRecord[] = [];
+  const arrivals = new WeakMap<FastifyRequest, number>();
   const expected = Buffer.from(`Bearer ${options.token}`);
 
   const view = (b: StoredBooking): Booking => {
@@ -98,7 +99,7 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
   };
   const record = (req: FastifyRequest, status: CallRecord['status'], body?: CreateBody) => {
     calls.push({
-      at: Date.now(),
+      at: arrivals.get(req) ?? Date.now(),
       method: req.method,
       path: req.url,
       calendarId: typeof body?.calendarId === 'string' ? body.calendarId : undefined,
@@ -141,6 +142,7 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
   };
 
   app.addHook('onRequest', async (req, reply) => {
+    arrivals.set(req, Date.now());
     if (!req.url.startsWith('/api/v2/')) return;
     const given = Buffer.from(req.headers.authorization ?? '');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
@@ -194,15 +196,13 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
         );
       }
       case 'delayed': {
+        // Committed and logged on arrival; the answer comes late (a client may have given up by then).
         const b = created(commit(body, 'CONFIRMED'));
+        record(req, 201, body);
         await new Promise((r) => setTimeout(r, options.delayMs));
-        return send(
-          req,
-          reply,
-          201,
-          { bookingId: b.bookingId, status: 'CONFIRMED', externalRef: b.externalRef },
-          body,
-        );
+        return reply
+          .code(201)
+          .send({ bookingId: b.bookingId, status: 'CONFIRMED', externalRef: b.externalRef });
       }
       case 'flaky': {
         const failures = countIn(calendarId, 'cal-flaky-') ?? options.flakyFailures;

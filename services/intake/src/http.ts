@@ -12,7 +12,12 @@ import {
   releaseClaim,
   replaceClaim,
 } from '@booking/kit';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  LogController,
+} from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { type AcceptTopics, accept, claimValue } from './handlers/accept.js';
@@ -44,8 +49,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
-    requestIdLogLabel: 'requestId',
-    disableRequestLogging: true,
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
   });
   const keyDigests = deps.apiKeys.map(digest);
   const schema = httpBodySchema();
@@ -82,12 +86,10 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
       return reply.code(err.statusCode).send({ error: 'BAD_REQUEST', message: err.message });
     }
     req.log.error({ err }, 'request failed');
-    return reply
-      .code(503)
-      .send({
-        error: 'UNAVAILABLE',
-        message: 'the request could not be accepted now; retry with the same Idempotency-Key',
-      });
+    return reply.code(503).send({
+      error: 'UNAVAILABLE',
+      message: 'the request could not be accepted now; retry with the same Idempotency-Key',
+    });
   });
 
   const accepted = (reply: FastifyReply, appointmentId: string, replayed: boolean) => {
@@ -149,20 +151,16 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
         return accepted(reply, result.appointmentId, true);
       case 'in-progress':
         deps.metrics.idempotencyHits.inc({ channel: 'http', outcome: 'in-progress' });
-        return reply
-          .code(409)
-          .send({
-            error: 'IDEMPOTENCY_KEY_IN_USE',
-            message: 'a request with this key is still being accepted',
-          });
+        return reply.code(409).send({
+          error: 'IDEMPOTENCY_KEY_IN_USE',
+          message: 'a request with this key is still being accepted',
+        });
       case 'conflict':
         deps.metrics.idempotencyHits.inc({ channel: 'http', outcome: 'conflict' });
-        return reply
-          .code(422)
-          .send({
-            error: 'IDEMPOTENCY_KEY_REUSED',
-            message: 'this Idempotency-Key was used with a different body',
-          });
+        return reply.code(422).send({
+          error: 'IDEMPOTENCY_KEY_REUSED',
+          message: 'this Idempotency-Key was used with a different body',
+        });
       case 'accepted':
         try {
           await produceEmits(deps.producer, deps.serde, result.emits);

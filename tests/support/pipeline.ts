@@ -1,0 +1,215 @@
+// A whole booking flow for one test file, in-process, on the real Kafka, registry and Redis:
+// the provider mock on an ephemeral port, intake and provider-dispatch, on topics and consumer
+// groups of its own. Logs are captured so tests can assert what an operator would see.
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { createIntake, intakeConfigSchema } from '@booking/intake';
+import {
+  AvroSerde,
+  createLogger,
+  createSchemaRegistry,
+  ensureTopics,
+  loadConfig,
+  registerSchemas,
+  retryTopicNames,
+  type TopicSpec,
+} from '@booking/kit';
+import { createDispatch, dispatchConfigSchema } from '@booking/provider-dispatch';
+import { type Booking, buildMockApp, type CallRecord, type MockOptions } from '@booking/provider-mock';
+import { kafkaClient, stack, unique, waitFor } from './helpers.js';
+
+export interface PipelineOptions {
+  dispatch?: Record<string, string>;
+  intake?: Record<string, string>;
+  mock?: Partial<Omit<MockOptions, 'token'>>;
+  retryDelaysMs?: number[];
+}
+
+export interface AppointmentView {
+  appointmentId: string;
+  state: string;
+  attempts: number;
+  bookingId: string | null;
+  history: { from: string | null; to: string; at: string; reason: string | null }[];
+}
+
+export const API_KEY = `it-key-${randomUUID()}`;
+const TOKEN = `it-token-${randomUUID()}`;
+
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  return { lines, destination };
+}
+
+export async function startPipeline(name: string, opts: PipelineOptions = {}) {
+  const s = stack();
+  const prefix = unique(name);
+  const retryDelaysMs = opts.retryDelaysMs ?? [300, 1200];
+  const topics = {
+    inbound: `${prefix}.inbound`,
+    requested: `${prefix}.requested`,
+    pending: `${prefix}.pending`,
+    lifecycle: `${prefix}.lifecycle`,
+    dlt: `${prefix}.dlt`,
+  };
+  const spec = (n: string, schema: TopicSpec['schema']): TopicSpec => ({
+    name: n,
+    partitions: 3,
+    retentionMs: 3_600_000,
+    cleanupPolicy: 'delete',
+    schema,
+  });
+  const specs = [
+    spec(topics.inbound, 'InboundRequest'),
+    spec(topics.requested, 'AppointmentRequested'),
+    ...retryTopicNames(topics.requested, retryDelaysMs).map((t) => spec(t, 'AppointmentRequested')),
+    spec(topics.pending, 'ProviderPoll'),
+    spec(topics.lifecycle, 'LifecycleTransition'),
+    spec(topics.dlt, 'DeadLetter'),
+  ];
+  const kafka = kafkaClient();
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, specs);
+  await admin.disconnect();
+  await registerSchemas(new AvroSerde(createSchemaRegistry(s.schemaRegistryUrl)), specs);
+
+  const mock = buildMockApp({
+    token: TOKEN,
+    pendingMs: 400,
+    pendingRetryAfterMs: 100,
+    delayMs: 1500,
+    retryAfterS: 1,
+    ...opts.mock,
+  });
+  await mock.listen({ host: '127.0.0.1', port: 0 });
+  const mockUrl = `http://127.0.0.1:${(mock.server.address() as { port: number }).port}`;
+
+  const common = {
+    KAFKA_BROKERS: s.kafkaBrokers,
+    SCHEMA_REGISTRY_URL: s.schemaRegistryUrl,
+    REDIS_URL: s.redisUrl,
+    LOG_LEVEL: 'info',
+    RETRY_DELAYS_MS: retryDelaysMs.join(','),
+    SHUTDOWN_TIMEOUT_MS: '5000',
+  };
+  const intakeLogs = capture();
+  const dispatchLogs = capture();
+  const intake = createIntake(
+    loadConfig(intakeConfigSchema, {
+      ...common,
+      INTAKE_HTTP_PORT: '0',
+      INTAKE_API_KEYS: API_KEY,
+      GROUP_PREFIX: `${prefix}.intake`,
+      ...opts.intake,
+    }),
+    { topics, logger: createLogger({ service: 'intake', destination: intakeLogs.destination }) },
+  );
+  const dispatch = createDispatch(
+    loadConfig(dispatchConfigSchema, {
+      ...common,
+      PROVIDER_URL: mockUrl,
+      PROVIDER_TOKEN: TOKEN,
+      PROVIDER_TIMEOUT_MS: '500',
+      MAX_ATTEMPTS: '3',
+      CIRCUIT_FAILURE_THRESHOLD: '1000',
+      PENDING_POLL_MIN_MS: '100',
+      DISPATCH_HTTP_PORT: '0',
+      GROUP_PREFIX: `${prefix}.dispatch`,
+      ...opts.dispatch,
+    }),
+    { topics, logger: createLogger({ service: 'provider-dispatch', destination: dispatchLogs.destination }) },
+  );
+  const [intakeUrl, dispatchUrl] = await Promise.all([intake.start(), dispatch.start()]);
+
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${intakeUrl}${path}`, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${API_KEY}`,
+        'content-type': 'application/json',
+        ...(init.headers ?? {}),
+      },
+    });
+
+  return {
+    topics,
+    intake,
+    dispatch,
+    mockUrl,
+    intakeUrl,
+    dispatchUrl,
+    logs: { intake: intakeLogs.lines, dispatch: dispatchLogs.lines },
+    api,
+    submit: (body: unknown, key: string) =>
+      api('/v1/appointments', {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'idempotency-key': key },
+      }),
+    view: async (id: string): Promise<AppointmentView | null> => {
+      const res = await api(`/v1/appointments/${id}`);
+      return res.status === 200 ? ((await res.json()) as AppointmentView) : null;
+    },
+    /** Waits, within a bound, until the appointment is in `state`. */
+    waitForState: (id: string, state: string, boundMs = 20_000) =>
+      waitFor(
+        `${id} to reach ${state}`,
+        async () => {
+          const res = await api(`/v1/appointments/${id}`);
+          if (res.status !== 200) return null;
+          const v = (await res.json()) as AppointmentView;
+          return v.state === state ? v : null;
+        },
+        boundMs,
+      ),
+    ledger: async (externalRef?: string): Promise<Booking[]> => {
+      const all = ((await (await fetch(`${mockUrl}/__mock/ledger`)).json()) as { bookings: Booking[] })
+        .bookings;
+      return externalRef ? all.filter((b) => b.externalRef === externalRef) : all;
+    },
+    calls: async (filter: Partial<CallRecord> = {}): Promise<CallRecord[]> => {
+      const all = ((await (await fetch(`${mockUrl}/__mock/calls`)).json()) as { calls: CallRecord[] }).calls;
+      return all.filter((c) =>
+        Object.entries(filter).every(([k, v]) => (c as unknown as Record<string, unknown>)[k] === v),
+      );
+    },
+    metrics: async () => (await fetch(`${dispatchUrl}/metrics`)).text(),
+    intakeMetrics: async () => (await fetch(`${intakeUrl}/metrics`)).text(),
+    async stop() {
+      await Promise.all([intake.stop(), dispatch.stop()]);
+      await mock.close();
+    },
+  };
+}
+
+export type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+
+/** A valid request body for a calendar; the slot is tomorrow, 30 minutes. */
+export function requestBody(calendarId: string, overrides: Record<string, unknown> = {}) {
+  const start = new Date(Date.now() + 24 * 3600_000);
+  start.setUTCSeconds(0, 0);
+  const end = new Date(start.getTime() + 30 * 60_000);
+  return {
+    patient: {
+      id: `p-${randomUUID().slice(0, 8)}`,
+      name: 'Ada Lovelace',
+      phone: '+447700900123',
+      email: 'ada@example.org',
+    },
+    calendarId,
+    slot: {
+      start: start.toISOString().replace('.000Z', '+00:00'),
+      end: end.toISOString().replace('.000Z', '+00:00'),
+      timezone: 'Europe/London',
+    },
+    reason: 'check-up',
+    ...overrides,
+  };
+}
