@@ -1,3 +1,4 @@
 export { type IntakeConfig, intakeConfigSchema } from './config.js';
+export { accept, bodyHash } from './handlers/accept.js';
 export { createIntake, type IntakeService } from './service.js';
 export { DEFAULT_TOPICS, type IntakeTopics } from './topology.js';

@@ -16,10 +16,32 @@ export interface EnsureTopicsOptions {
   logger?: Logger;
 }
 
+/**
+ * Retries retriable broker answers (a topic another client just created may briefly be "not
+ * hosted" yet), at most `attempts` times.
+ */
 export async function ensureTopics(
   admin: Admin,
   specs: readonly TopicSpec[],
-  { replicationFactor = 1, logger }: EnsureTopicsOptions = {},
+  options: EnsureTopicsOptions & { attempts?: number } = {},
+): Promise<EnsureTopicsResult> {
+  const attempts = options.attempts ?? 5;
+  for (let i = 1; ; i++) {
+    try {
+      return await ensureTopicsOnce(admin, specs, options);
+    } catch (err) {
+      const retriable = (err as { cause?: { retriable?: boolean } }).cause?.retriable === true;
+      if (!retriable || i >= attempts) throw err;
+      options.logger?.warn({ attempt: i, err: (err as Error).message }, 'ensureTopics: retrying');
+      await new Promise((r) => setTimeout(r, 200 * i));
+    }
+  }
+}
+
+async function ensureTopicsOnce(
+  admin: Admin,
+  specs: readonly TopicSpec[],
+  { replicationFactor = 1, logger }: EnsureTopicsOptions,
 ): Promise<EnsureTopicsResult> {
   const result: EnsureTopicsResult = { created: [], existing: [], grown: [] };
   try {

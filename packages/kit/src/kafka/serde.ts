@@ -12,7 +12,12 @@ const MAGIC_BYTE = 0;
 const HEADER_BYTES = 5;
 
 export function createSchemaRegistry(url: string): SchemaRegistry {
-  return new SchemaRegistry({ host: url, retry: { retries: 2, initialRetryTimeInSecs: 0.1 } });
+  // omitRecordMethods: decoded records are plain data (no clone/toBuffer… on their prototype),
+  // so strict validation and structuredClone see only the contract's fields.
+  return new SchemaRegistry(
+    { host: url, retry: { retries: 2, initialRetryTimeInSecs: 0.1 } },
+    { forSchemaOptions: { omitRecordMethods: true } },
+  );
 }
 
 function httpStatus(err: unknown): number | undefined {

@@ -1,0 +1,54 @@
+// The circuit opens after its threshold of consecutive provider failures, sends work down the retry
+// path without calling while open, and recovers through half-open.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/helpers.js';
+import { type Pipeline, requestBody, startPipeline } from '../support/pipeline.js';
+
+let p: Pipeline;
+beforeAll(async () => {
+  p = await startPipeline('circuit', {
+    retryDelaysMs: [200, 400],
+    dispatch: { CIRCUIT_FAILURE_THRESHOLD: '3', CIRCUIT_HALF_OPEN_AFTER_MS: '1500', MAX_ATTEMPTS: '10' },
+  });
+});
+afterAll(async () => {
+  await p?.stop();
+});
+
+const circuitGauge = async () =>
+  Number(/^booking_circuit_state\{[^}]*\} (\d)$/m.exec(await p.metrics())?.[1]);
+const submit = async (calendarId: string) => {
+  const res = await p.submit(requestBody(calendarId), `key-${randomUUID()}`);
+  expect(res.status).toBe(202);
+  return ((await res.json()) as { appointmentId: string }).appointmentId;
+};
+
+describe('circuit breaker', () => {
+  it('opens after 3 consecutive failures, holds calls while open, recovers through half-open', async () => {
+    expect(await circuitGauge()).toBe(0);
+    const failing = await submit(`cal-always-fail-${randomUUID().slice(0, 8)}`);
+    await waitFor('the circuit to open', async () => (await circuitGauge()) === 1);
+    expect(p.dispatch.circuit.state).toBe('open');
+    expect(p.logs.dispatch.some((l) => l.msg === 'circuit open')).toBe(true);
+    const failedCalls = (await p.calls({ method: 'POST', externalRef: failing })).length;
+    expect(failedCalls).toBe(3);
+
+    // While open: a healthy calendar's request is scheduled for retry without any call.
+    const healthy = await submit(`cal-immediate-${randomUUID().slice(0, 8)}`);
+    await waitFor('a retry without a call', async () => {
+      const v = await p.view(healthy);
+      return v?.history.some((h) => h.reason === 'CIRCUIT_OPEN') ?? false;
+    });
+    expect(p.dispatch.circuit.state).toBe('open');
+    expect(await p.calls({ method: 'POST', externalRef: healthy })).toEqual([]);
+
+    // After the pause one trial call goes through (half-open); it succeeds and the circuit closes.
+    const view = await p.waitForState(healthy, 'CONFIRMED', 30_000);
+    expect(view.history.filter((h) => h.reason === 'CIRCUIT_OPEN').length).toBeGreaterThanOrEqual(1);
+    await waitFor('the circuit to close', async () => (await circuitGauge()) === 0);
+    expect(p.logs.dispatch.some((l) => l.msg === 'circuit half-open')).toBe(true);
+    expect(p.logs.dispatch.some((l) => l.msg === 'circuit closed')).toBe(true);
+    expect(await p.ledger(healthy)).toHaveLength(1);
+  });
+});
