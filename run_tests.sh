@@ -26,6 +26,8 @@ run_suite() { # name dir
 step "unit tests"
 run_suite kit packages/kit
 run_suite local-registry stack/registry
+run_suite provider-mock mocks/provider
+run_suite intake services/intake
 
 step "integration tests (real Kafka, registry, Redis)"
 run_suite integration tests

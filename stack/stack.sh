@@ -2,7 +2,8 @@
 # The project's real stack without Docker: Apache Kafka (KRaft), Apicurio Registry
 # (Confluent-compatible API) and Redis, as local processes.
 #
-#   ./stack/stack.sh up [--all]   start what is not running (idempotent), wait until it answers
+#   ./stack/stack.sh up [--all]   start what is not running (idempotent), wait until it answers;
+#                                 --all also the provider mock, intake and provider-dispatch
 #   ./stack/stack.sh status       exit 0 only when Kafka, the registry and Redis all answer
 #   ./stack/stack.sh down [--purge]  stop what `up` started (--purge also deletes the data)
 #   ./stack/stack.sh env          print KAFKA_BROKERS=…, SCHEMA_REGISTRY_URL=…, REDIS_URL=… lines
@@ -235,6 +236,62 @@ registry_up() {
   echo $! >"$STATE/registry.pid"
 }
 
+# ---------------------------------------------------------------- the mock and the services (--all)
+# name|port|entry point (built JavaScript). Health: GET /healthz on the port.
+SERVICES=(
+  "provider-mock|4010|mocks/provider/dist/main.js"
+  "intake|3000|services/intake/dist/main.js"
+  "provider-dispatch|3001|services/provider-dispatch/dist/main.js"
+)
+
+service_env() {
+  # shellcheck disable=SC1091
+  source "$STATE/secrets.env"
+  export KAFKA_BROKERS SCHEMA_REGISTRY_URL REDIS_URL INTAKE_API_KEY PROVIDER_TOKEN
+  KAFKA_BROKERS=$(brokers) SCHEMA_REGISTRY_URL=$(registry_url) REDIS_URL=$(redis_url)
+  export PROVIDER_URL=${PROVIDER_URL:-http://127.0.0.1:4010}
+}
+
+service_answers() { curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$1/healthz" 2>/dev/null; }
+
+services_up() {
+  ensure_node_modules
+  local missing=0 entry name port
+  for s in "${SERVICES[@]}"; do
+    IFS='|' read -r name port entry <<<"$s"
+    [[ -f "$ROOT/$entry" ]] || missing=1
+  done
+  if ((missing)); then
+    log "building the services (npm run build)"
+    (cd "$ROOT" && npm run -s build >"$LOGS/build.log" 2>&1) || die "build failed; see $LOGS/build.log"
+  fi
+  (cd "$ROOT" && service_env && node packages/kit/dist/bin/bootstrap.js >/dev/null 2>>"$LOGS/bootstrap.log") ||
+    die "creating topics / registering schemas failed; see $LOGS/bootstrap.log"
+  for s in "${SERVICES[@]}"; do
+    IFS='|' read -r name port entry <<<"$s"
+    if service_answers "$port"; then
+      log "$name: answering on $port"
+      continue
+    fi
+    log "$name: starting on $port (log: logs/$name.log)"
+    (cd "$ROOT" && service_env && exec nohup node "$entry" >>"$ROOT/logs/$name.log" 2>&1 </dev/null) &
+    echo $! >"$STATE/$name.pid"
+  done
+  for s in "${SERVICES[@]}"; do
+    IFS='|' read -r name port entry <<<"$s"
+    # shellcheck disable=SC2064
+    wait_for "$name" "service_answers $port" "$ROOT/logs/$name.log" "$(cat "$STATE/$name.pid" 2>/dev/null || true)"
+  done
+}
+
+services_down() {
+  local name port entry i
+  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
+    IFS='|' read -r name port entry <<<"${SERVICES[$i]}"
+    stop_pidfile "$name" "$STATE/$name.pid"
+  done
+}
+
 # ---------------------------------------------------------------- Docker (for users who have it)
 docker_up() {
   need docker "STACK=docker needs the Docker CLI"
@@ -265,7 +322,8 @@ cmd_up() {
   wait_for redis redis_answers "$LOGS/redis.log"
   log "up in $((SECONDS - t0))s: kafka $(brokers), registry $(registry_url), redis $(redis_url)"
   if [[ "${1:-}" == "--all" ]]; then
-    log "--all: the provider mock and the services are not built yet (issue 3); only the stack is up"
+    services_up
+    log "all up in $((SECONDS - t0))s: provider mock :4010, intake :3000, provider-dispatch :3001"
   fi
 }
 
@@ -274,10 +332,18 @@ cmd_status() {
   if kafka_answers; then log "kafka     up    $(brokers)"; else log "kafka     DOWN  $(brokers) (log: $LOGS/kafka.log)"; ok=1; fi
   if registry_answers; then log "registry  up    $(registry_url)"; else log "registry  DOWN  $(registry_url) (log: $LOGS/registry.log)"; ok=1; fi
   if redis_answers; then log "redis     up    $(redis_url)"; else log "redis     DOWN  $(redis_url)"; ok=1; fi
+  local name port entry
+  for s in "${SERVICES[@]}"; do
+    IFS='|' read -r name port entry <<<"$s"
+    if service_answers "$port"; then log "$(printf '%-17s' "$name") up    :$port"
+    elif pid_alive "$STATE/$name.pid"; then log "$(printf '%-17s' "$name") DOWN  :$port (running, not healthy; log: logs/$name.log)"; ok=1
+    else log "$(printf '%-17s' "$name") off   (./stack/stack.sh up --all starts it)"; fi
+  done
   return $ok
 }
 
 cmd_down() {
+  services_down
   if external_cluster; then
     log "external cluster in use: nothing of ours to stop"
     return 0
@@ -300,6 +366,7 @@ cmd_env() {
   echo "KAFKA_BROKERS=$(brokers)"
   echo "SCHEMA_REGISTRY_URL=$(registry_url)"
   echo "REDIS_URL=$(redis_url)"
+  echo "PROVIDER_URL=${PROVIDER_URL:-http://127.0.0.1:4010}"
   cat "$STATE/secrets.env"
 }
 

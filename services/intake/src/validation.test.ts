@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import {
+  fieldErrors,
+  httpBodySchema,
+  IDEMPOTENCY_KEY,
+  inboundRecordSchema,
+  isIanaZone,
+} from './validation.js';
+
+const NOW = Date.parse('2030-06-01T00:00:00Z');
+const valid = {
+  patient: { id: 'p-1', name: 'A', phone: '+441234567890', email: 'a@example.org' },
+  calendarId: 'cal-immediate.A_1',
+  slot: { start: '2030-06-02T09:00:00+01:00', end: '2030-06-02T09:30:00+01:00', timezone: 'Europe/London' },
+  reason: null,
+  deadline: NOW + 60_000,
+};
+const errorsOf = (body: unknown) => {
+  const r = httpBodySchema(() => NOW).safeParse(body);
+  return r.success ? [] : fieldErrors(r.error);
+};
+
+describe('request validation', () => {
+  it('accepts a valid body, with optional fields absent', () => {
+    expect(errorsOf(valid)).toEqual([]);
+    expect(
+      errorsOf({ ...valid, reason: undefined, deadline: undefined, patient: { id: 'p', name: 'N' } }),
+    ).toEqual([]);
+  });
+
+  it.each([
+    [{ patient: { ...valid.patient, name: 'x'.repeat(201) } }, 'patient.name'],
+    [{ patient: { ...valid.patient, phone: '+0123' } }, 'patient.phone'],
+    [{ patient: { ...valid.patient, email: 'a@' } }, 'patient.email'],
+    [{ calendarId: 'x'.repeat(65) }, 'calendarId'],
+    [{ calendarId: 'a/b' }, 'calendarId'],
+    [{ slot: { ...valid.slot, start: '2030-06-02T09:00:00' } }, 'slot.start'],
+    [{ slot: { ...valid.slot, timezone: 'Europe/Nowhere' } }, 'slot.timezone'],
+    [{ slot: { ...valid.slot, timezone: '+01:00' } }, 'slot.timezone'],
+    [{ slot: { ...valid.slot, end: '2030-06-02T09:04:59+01:00' } }, 'slot.end'],
+    [{ slot: { ...valid.slot, end: '2030-06-02T17:00:01+01:00' } }, 'slot.end'],
+    [{ slot: { start: '2030-05-31T09:00:00Z', end: '2030-05-31T10:00:00Z', timezone: 'UTC' } }, 'slot.start'],
+    [{ reason: 'x'.repeat(501) }, 'reason'],
+    [{ deadline: NOW }, 'deadline'],
+    [{ unknown: 1 }, 'unknown'],
+  ])('refuses %j at %s', (override, field) => {
+    expect(errorsOf({ ...valid, ...override }).map((e) => e.field)).toContain(field);
+  });
+
+  it('accepts exactly 5 minutes and exactly 8 hours', () => {
+    expect(errorsOf({ ...valid, slot: { ...valid.slot, end: '2030-06-02T09:05:00+01:00' } })).toEqual([]);
+    expect(errorsOf({ ...valid, slot: { ...valid.slot, end: '2030-06-02T17:00:00+01:00' } })).toEqual([]);
+  });
+
+  it('requires the key and source in Kafka records', () => {
+    const r = inboundRecordSchema(() => NOW).safeParse(valid);
+    expect(r.success).toBe(false);
+    expect(r.success ? [] : fieldErrors(r.error).map((e) => e.field)).toEqual(
+      expect.arrayContaining(['idempotencyKey', 'source']),
+    );
+  });
+
+  it('knows IANA zones and key shapes', () => {
+    expect(isIanaZone('America/New_York')).toBe(true);
+    expect(isIanaZone('Not/AZone')).toBe(false);
+    expect(IDEMPOTENCY_KEY.test('abcdefgh')).toBe(true);
+    expect(IDEMPOTENCY_KEY.test('abc\ndefgh')).toBe(false);
+  });
+});
