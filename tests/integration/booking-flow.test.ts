@@ -166,4 +166,9 @@ describe('booking flow', () => {
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(((await again.json()) as { appointmentId: string }).appointmentId).toBe(id);
   });
+
+  it('leaves the ledger with no slot booked twice', async () => {
+    expect(await p.ledger()).not.toEqual([]);
+    expect(await p.doubleBooked()).toEqual([]);
+  });
 });

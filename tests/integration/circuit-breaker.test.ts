@@ -51,4 +51,9 @@ describe('circuit breaker', () => {
     expect(p.logs.dispatch.some((l) => l.msg === 'circuit closed')).toBe(true);
     expect(await p.ledger(healthy)).toHaveLength(1);
   });
+
+  it('leaves the ledger with no slot booked twice', async () => {
+    expect(await p.ledger()).not.toEqual([]);
+    expect(await p.doubleBooked()).toEqual([]);
+  });
 });

@@ -153,4 +153,9 @@ describe('intake HTTP', () => {
     const all = JSON.stringify([...p.logs.intake, ...p.logs.dispatch]);
     for (const pii of ['Ada Lovelace', '+447700900123', 'ada@example.org']) expect(all).not.toContain(pii);
   });
+
+  it('leaves the ledger with no slot booked twice', async () => {
+    expect(await p.ledger()).not.toEqual([]);
+    expect(await p.doubleBooked()).toEqual([]);
+  });
 });

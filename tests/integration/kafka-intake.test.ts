@@ -98,7 +98,9 @@ describe('Kafka intake', () => {
     await send(key, await serde.encode(p.topics.inbound, valid2));
 
     for (const v of [valid1, valid2]) {
-      await p.waitForState(appointmentIdFor(`kafka:${v.source}`, v.idempotencyKey), 'CONFIRMED');
+      const id = appointmentIdFor(`kafka:${v.source}`, v.idempotencyKey);
+      await p.waitForState(id, 'CONFIRMED');
+      expect(await p.ledger(id)).toHaveLength(1);
     }
     const ours = await waitFor('four dead letters', () => {
       const mine = dlt.filter((d) => d.value.originalKey?.toString() === key);
@@ -164,5 +166,10 @@ describe('Kafka intake', () => {
     );
     expect(letter.value).toMatchObject({ reason: 'DEADLINE_EXCEEDED', originalTopic: p.topics.requested });
     expect(await p.calls({ externalRef: appointmentId })).toEqual([]);
+  });
+
+  it('leaves the ledger with no slot booked twice', async () => {
+    expect(await p.ledger()).not.toEqual([]);
+    expect(await p.doubleBooked()).toEqual([]);
   });
 });

@@ -180,6 +180,16 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
         Object.entries(filter).every(([k, v]) => (c as unknown as Record<string, unknown>)[k] === v),
       );
     },
+    /** externalRefs for which the provider holds more than one live (not cancelled/rejected) booking. */
+    doubleBooked: async (): Promise<string[]> => {
+      const all = ((await (await fetch(`${mockUrl}/__mock/ledger`)).json()) as { bookings: Booking[] })
+        .bookings;
+      const live = new Map<string, number>();
+      for (const b of all)
+        if (b.status === 'CONFIRMED' || b.status === 'PENDING')
+          live.set(b.externalRef, (live.get(b.externalRef) ?? 0) + 1);
+      return [...live].filter(([, n]) => n > 1).map(([ref]) => ref);
+    },
     metrics: async () => (await fetch(`${dispatchUrl}/metrics`)).text(),
     intakeMetrics: async () => (await fetch(`${intakeUrl}/metrics`)).text(),
     async stop() {
