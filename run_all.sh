@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job. Today (issue 2): install, build, bring the real stack up, create the topics and
-# register the schemas, then say plainly what is not built yet. Issue 5 completes it with the
+# The main job. Today: install, build, bring the real stack and the booking flow up (mock, intake,
+# provider-dispatch), then say plainly what is not built yet. Issue 5 completes it with the
 # Project A (legacy) vs Project B (pipeline) comparison.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -8,14 +8,16 @@ source scripts/common.sh
 
 install_and_build
 stack_up_and_bootstrap
+step "provider mock and services"
+./stack/stack.sh up --all
 
 cat <<'MSG'
 
+Running: provider mock :4010, intake :3000 (POST /v1/appointments), provider-dispatch :3001.
 Not built yet, so not run:
-  - the provider mock and the services (intake, provider-dispatch, compensation, audit,
-    reconciler) ........................................... issue 3 and issue 4
+  - compensation, audit, reconciler ......................... issue 4
   - Project A (legacy) vs Project B (pipeline) over data/test_data.json, results/*.json and
     compare_report.md ...................................... issue 5
-The stack stays up; ./stack/stack.sh down stops it.
+Everything stays up; ./stack/stack.sh down stops it.
 MSG
 printf '\ndone in %ss\n' "$((SECONDS - T0))"
