@@ -242,6 +242,7 @@ SERVICES=(
   "provider-mock|4010|mocks/provider/dist/main.js"
   "intake|3000|services/intake/dist/main.js"
   "provider-dispatch|3001|services/provider-dispatch/dist/main.js"
+  "audit|3002|services/audit/dist/main.js"
 )
 
 service_env() {
@@ -323,7 +324,7 @@ cmd_up() {
   log "up in $((SECONDS - t0))s: kafka $(brokers), registry $(registry_url), redis $(redis_url)"
   if [[ "${1:-}" == "--all" ]]; then
     services_up
-    log "all up in $((SECONDS - t0))s: provider mock :4010, intake :3000, provider-dispatch :3001"
+    log "all up in $((SECONDS - t0))s: provider mock :4010, intake :3000, provider-dispatch :3001, audit :3002"
   fi
 }
 

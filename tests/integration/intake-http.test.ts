@@ -141,12 +141,10 @@ describe('intake HTTP', () => {
       schemaRegistry: true,
       redis: true,
       inboundConsumer: true,
-      projectionConsumer: true,
     });
     const metrics = await (await fetch(`${p.intakeUrl}/metrics`)).text();
     expect(metrics).toMatch(/intake_http_requests_total\{[^}]*status="400"/);
-    const dispatchHealth = await fetch(`${p.dispatchUrl}/healthz`);
-    expect(dispatchHealth.status).toBe(200);
+    for (const url of [p.dispatchUrl, p.auditUrl]) expect((await fetch(`${url}/healthz`)).status).toBe(200);
   });
 
   it('never logs the patient data it was sent', () => {

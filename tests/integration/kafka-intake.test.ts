@@ -1,7 +1,14 @@
 // Upstream producers on appointments.inbound.v1: duplicates make one appointment; poison records
 // go to the DLT with their reason while valid records on the same partition still complete.
 import { randomUUID } from 'node:crypto';
-import { AvroSerde, appointmentIdFor, createProducer, createSchemaRegistry, HEADERS } from '@booking/kit';
+import {
+  AvroSerde,
+  appointmentIdFor,
+  createProducer,
+  createSchemaRegistry,
+  HEADERS,
+  lifecycleEvent,
+} from '@booking/kit';
 import type { AppointmentRequested, DeadLetter, InboundRequest } from '@booking/schemas';
 import type { KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -145,6 +152,18 @@ describe('Kafka intake', () => {
       acceptedAt: Date.now() - 60_000,
       correlationId: 'corr-late',
     };
+    // As intake would have: the REQUESTED event first (audit refuses a story without a beginning).
+    const requested = lifecycleEvent({
+      appointmentId,
+      from: null,
+      to: 'REQUESTED',
+      actor: 'test',
+      correlationId: 'corr-late',
+    });
+    await producer.send({
+      topic: p.topics.lifecycle,
+      messages: [{ key: appointmentId, value: await serde.encode(p.topics.lifecycle, requested) }],
+    });
     await producer.send({
       topic: p.topics.requested,
       messages: [

@@ -2,7 +2,11 @@
 // the provider mock on an ephemeral port, intake and provider-dispatch, on topics and consumer
 // groups of its own. Logs are captured so tests can assert what an operator would see.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { auditConfigSchema, createAudit } from '@booking/audit';
 import { createIntake, intakeConfigSchema } from '@booking/intake';
 import {
   AvroSerde,
@@ -17,6 +21,8 @@ import {
 import { createDispatch, dispatchConfigSchema } from '@booking/provider-dispatch';
 import { type Booking, buildMockApp, type CallRecord, type MockOptions } from '@booking/provider-mock';
 import { kafkaClient, stack, unique, waitFor } from './helpers.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface PipelineOptions {
   dispatch?: Record<string, string>;
@@ -57,7 +63,10 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     pending: `${prefix}.pending`,
     lifecycle: `${prefix}.lifecycle`,
     dlt: `${prefix}.dlt`,
+    audit: `${prefix}.audit`,
   };
+  const projectionPrefix = `${prefix}:apt:`;
+  const auditLogPath = join(ROOT, 'logs', 'tests', `${prefix}.audit.jsonl`);
   const spec = (n: string, schema: TopicSpec['schema']): TopicSpec => ({
     name: n,
     partitions: 3,
@@ -72,6 +81,7 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     spec(topics.pending, 'ProviderPoll'),
     spec(topics.lifecycle, 'LifecycleTransition'),
     spec(topics.dlt, 'DeadLetter'),
+    spec(topics.audit, 'AuditRecord'),
   ];
   const kafka = kafkaClient();
   const admin = kafka.admin();
@@ -107,6 +117,7 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
       INTAKE_HTTP_PORT: '0',
       INTAKE_API_KEYS: API_KEY,
       GROUP_PREFIX: `${prefix}.intake`,
+      PROJECTION_PREFIX: projectionPrefix,
       ...opts.intake,
     }),
     { topics, logger: createLogger({ service: 'intake', destination: intakeLogs.destination }) },
@@ -126,7 +137,22 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     }),
     { topics, logger: createLogger({ service: 'provider-dispatch', destination: dispatchLogs.destination }) },
   );
-  const [intakeUrl, dispatchUrl] = await Promise.all([intake.start(), dispatch.start()]);
+  const auditLogs = capture();
+  const audit = createAudit(
+    loadConfig(auditConfigSchema, {
+      ...common,
+      AUDIT_HTTP_PORT: '0',
+      AUDIT_LOG_PATH: auditLogPath,
+      PROJECTION_PREFIX: projectionPrefix,
+      GROUP_PREFIX: `${prefix}.audit`,
+    }),
+    { topics, logger: createLogger({ service: 'audit', destination: auditLogs.destination }) },
+  );
+  const [intakeUrl, dispatchUrl, auditUrl] = await Promise.all([
+    intake.start(),
+    dispatch.start(),
+    audit.start(),
+  ]);
 
   const api = (path: string, init: RequestInit = {}) =>
     fetch(`${intakeUrl}${path}`, {
@@ -145,7 +171,21 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     mockUrl,
     intakeUrl,
     dispatchUrl,
-    logs: { intake: intakeLogs.lines, dispatch: dispatchLogs.lines },
+    auditUrl,
+    auditLogPath,
+    projectionPrefix,
+    logs: { intake: intakeLogs.lines, dispatch: dispatchLogs.lines, audit: auditLogs.lines },
+    /** The audit trail's lines so far. */
+    auditTrail: (): Record<string, unknown>[] => {
+      try {
+        return readFileSync(auditLogPath, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
+      } catch {
+        return [];
+      }
+    },
     api,
     submit: (body: unknown, key: string) =>
       api('/v1/appointments', {
@@ -193,7 +233,7 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     metrics: async () => (await fetch(`${dispatchUrl}/metrics`)).text(),
     intakeMetrics: async () => (await fetch(`${intakeUrl}/metrics`)).text(),
     async stop() {
-      await Promise.all([intake.stop(), dispatch.stop()]);
+      await Promise.all([intake.stop(), dispatch.stop(), audit.stop()]);
       await mock.close();
     },
   };

@@ -25,11 +25,8 @@ export const intakeConfigSchema = z
       .int()
       .positive()
       .default(16 * 1024),
-    PROJECTION_TTL_MS: z.coerce
-      .number()
-      .int()
-      .positive()
-      .default(30 * DAY),
+    /** Where audit keeps the status projection that GET /v1/appointments reads. */
+    PROJECTION_PREFIX: z.string().min(1).default('apt:'),
     GROUP_PREFIX: z.string().default('intake'),
   })
   .transform((c, ctx) => {

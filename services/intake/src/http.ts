@@ -31,6 +31,7 @@ export interface HttpDeps {
   topics: AcceptTopics;
   apiKeys: readonly string[];
   idempotencyTtlMs: number;
+  projectionPrefix: string;
   acceptingTtlMs: number;
   bodyLimitBytes: number;
   logger: Logger;
@@ -182,7 +183,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   });
 
   app.get<{ Params: { id: string } }>('/v1/appointments/:id', async (req, reply) => {
-    const view = await readProjection(deps.redis, req.params.id);
+    const view = await readProjection(deps.redis, req.params.id, deps.projectionPrefix);
     if (!view) return reply.code(404).send({ error: 'NOT_FOUND' });
     const { appointmentId, state, attempts, bookingId, history } = view;
     return { appointmentId, state, attempts, bookingId, history };
@@ -201,7 +202,11 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
       if (!(await deps.redis.exists(claimKeyFor('intake', scope, idempotencyKey)))) {
         return reply.code(404).send({ error: 'NOT_FOUND' });
       }
-      const view = await readProjection(deps.redis, appointmentIdFor(scope, idempotencyKey));
+      const view = await readProjection(
+        deps.redis,
+        appointmentIdFor(scope, idempotencyKey),
+        deps.projectionPrefix,
+      );
       if (!view) return reply.code(404).send({ error: 'NOT_FOUND' });
       const { appointmentId, state, attempts, bookingId, history } = view;
       return { appointmentId, state, attempts, bookingId, history };

@@ -1,7 +1,6 @@
 // Composition root of intake, used by main.ts and by the tests (which pass their own topics).
 import {
   AvroSerde,
-  applyTransition,
   ConsumerRuntime,
   createKafka,
   createLogger,
@@ -11,7 +10,7 @@ import {
   deadLetterEmit,
   type Logger,
 } from '@booking/kit';
-import type { InboundRequest, LifecycleTransition } from '@booking/schemas';
+import type { InboundRequest } from '@booking/schemas';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { IntakeConfig } from './config.js';
@@ -70,23 +69,6 @@ export function createIntake(
       return [deadLetterEmit({ dltTopic: topics.dlt, source, reason, error })];
     },
   });
-  const projection = new ConsumerRuntime<LifecycleTransition>({
-    name: 'projection',
-    kafka,
-    groupId: group.projection,
-    topics: [topics.lifecycle],
-    serde,
-    producer,
-    logger: log,
-    metrics: registry,
-    partitionsConsumedConcurrently: 6,
-    handle: async (record) => {
-      await applyTransition(redis, record.value, config.PROJECTION_TTL_MS);
-      return [];
-    },
-    onPoison: (source, error, reason) => [deadLetterEmit({ dltTopic: topics.dlt, source, reason, error })],
-  });
-
   const health = async () => {
     const registryUp = await fetch(`${config.SCHEMA_REGISTRY_URL}/subjects`, {
       signal: AbortSignal.timeout(2000),
@@ -102,7 +84,6 @@ export function createIntake(
       schemaRegistry: registryUp,
       redis: redisUp,
       inboundConsumer: inbound.ready,
-      projectionConsumer: projection.ready,
     };
   };
 
@@ -113,6 +94,7 @@ export function createIntake(
     topics,
     apiKeys: config.apiKeys,
     idempotencyTtlMs: config.IDEMPOTENCY_TTL_MS,
+    projectionPrefix: config.PROJECTION_PREFIX,
     acceptingTtlMs: config.ACCEPTING_TTL_MS,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     logger: log,
@@ -126,14 +108,14 @@ export function createIntake(
     logger: log,
     async start() {
       await producer.connect();
-      await Promise.all([inbound.start(), projection.start()]);
+      await inbound.start();
       return app.listen({ host: config.INTAKE_HTTP_HOST, port: config.INTAKE_HTTP_PORT });
     },
     // Stop taking requests, finish the batch in hand, flush, close; each step bounded.
     async stop() {
       const bound = config.SHUTDOWN_TIMEOUT_MS;
       await app.close();
-      await Promise.all([inbound.stop(bound), projection.stop(bound)]);
+      await inbound.stop(bound);
       await producer.disconnect();
       redis.disconnect();
     },

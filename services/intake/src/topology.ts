@@ -2,7 +2,7 @@
 //
 //   POST /v1/appointments ----------------------> accept --> requested, lifecycle (REQUESTED)
 //   appointments.inbound.v1  --[intake.inbound]--> inbound --> requested, lifecycle | dlt
-//   appointments.lifecycle.v1 --[intake.projection]--> projection (Redis apt:<id>; audit owns it from issue 4)
+//   GET /v1/appointments/... reads the status projection that audit keeps in Redis
 import { TOPIC_NAMES } from '@booking/kit';
 
 export interface IntakeTopics {

@@ -1,0 +1,22 @@
+import { baseConfigShape } from '@booking/kit';
+import { z } from 'zod';
+
+const DAY = 24 * 60 * 60 * 1000;
+
+export const auditConfigSchema = z.object({
+  ...baseConfigShape,
+  SERVICE_NAME: z.string().default('audit'),
+  AUDIT_HTTP_HOST: z.string().default('127.0.0.1'),
+  AUDIT_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3002),
+  /** Append-only JSON lines, PII masked by the schemas' marks. */
+  AUDIT_LOG_PATH: z.string().default('logs/audit.jsonl'),
+  PROJECTION_PREFIX: z.string().min(1).default('apt:'),
+  PROJECTION_TTL_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(30 * DAY),
+  GROUP_PREFIX: z.string().default('audit'),
+});
+
+export type AuditConfig = z.infer<typeof auditConfigSchema>;

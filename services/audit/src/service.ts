@@ -1,0 +1,149 @@
+// Composition root of audit, used by main.ts and by the tests.
+import {
+  AvroSerde,
+  buildOpsServer,
+  ConsumerRuntime,
+  type ConsumerRuntimeOptions,
+  Counter,
+  countsByState,
+  createKafka,
+  createLogger,
+  createMetricsRegistry,
+  createProducer,
+  createSchemaRegistry,
+  Gauge,
+  type Logger,
+  STATES,
+} from '@booking/kit';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { AuditLog } from './audit-log.js';
+import type { AuditConfig } from './config.js';
+import { auditRecordHandler, deadLetterHandler, lifecycleHandler } from './handlers/records.js';
+import { type AuditTopics, DEFAULT_TOPICS, groups } from './topology.js';
+
+export interface AuditService {
+  ops: FastifyInstance;
+  logger: Logger;
+  log: AuditLog;
+  start(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export function createAudit(
+  config: AuditConfig,
+  { topics = DEFAULT_TOPICS, logger }: { topics?: AuditTopics; logger?: Logger } = {},
+): AuditService {
+  const log = logger ?? createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
+  const registry = createMetricsRegistry(config.SERVICE_NAME);
+  const kafka = createKafka({ clientId: config.SERVICE_NAME, brokers: config.KAFKA_BROKERS, logger: log });
+  const producer = createProducer(kafka);
+  const serde = new AvroSerde(createSchemaRegistry(config.SCHEMA_REGISTRY_URL));
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
+  const auditLog = new AuditLog(config.AUDIT_LOG_PATH);
+  const alerts = new Counter({
+    name: 'booking_alerts_total',
+    help: 'Conditions that need a person, by kind',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'booking_appointments_by_state',
+    help: 'Appointments by current state (the status projection)',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const counts = await countsByState(redis, config.PROJECTION_PREFIX).catch(
+        () => ({}) as Record<string, number>,
+      );
+      for (const s of STATES) this.set({ state: s }, counts[s] ?? 0);
+    },
+  });
+  const deps = {
+    redis,
+    log: auditLog,
+    projectionPrefix: config.PROJECTION_PREFIX,
+    projectionTtlMs: config.PROJECTION_TTL_MS,
+    logger: log,
+    alerts,
+  };
+  const group = groups(config.GROUP_PREFIX);
+  const common = <T>(
+    name: string,
+    groupId: string,
+    topic: string,
+    handle: ConsumerRuntimeOptions<T>['handle'],
+  ) =>
+    new ConsumerRuntime<T>({
+      name,
+      kafka,
+      groupId,
+      topics: [topic],
+      serde,
+      producer,
+      logger: log,
+      metrics: registry,
+      partitionsConsumedConcurrently: 6,
+      handle,
+      // Audit never drops what it cannot read: the line says so, with the raw bytes masked.
+      onPoison: (source, error, reason) => {
+        alerts.inc({ kind: 'unreadable_record' });
+        void auditLog.append([
+          {
+            auditId: `${source.topic}/${source.partition}/${source.message.offset}`,
+            kind: 'ALERT',
+            appointmentId: source.message.key?.toString() ?? null,
+            correlationId: null,
+            from: null,
+            to: null,
+            reason: `${reason}: ${(error as Error).message}`,
+            topic: source.topic,
+            partition: source.partition,
+            offset: source.message.offset,
+            at: new Date(Number(source.message.timestamp)).toISOString(),
+            recordedAt: new Date().toISOString(),
+            alert: true,
+          },
+        ]);
+        return [];
+      },
+    });
+  const runtimes = [
+    common('lifecycle', group.lifecycle, topics.lifecycle, lifecycleHandler(deps)),
+    common('dlt', group.dlt, topics.dlt, deadLetterHandler(deps)),
+    common('records', group.records, topics.audit, auditRecordHandler(deps)),
+  ];
+  let kafkaUp = false;
+  producer.on(producer.events.CONNECT, () => {
+    kafkaUp = true;
+  });
+  const ops = buildOpsServer({
+    registry,
+    health: async () => ({
+      kafka: kafkaUp,
+      redis: await redis
+        .ping()
+        .then((r) => r === 'PONG')
+        .catch(() => false),
+      consumers: runtimes.every((r) => r.ready),
+    }),
+  });
+  return {
+    ops,
+    logger: log,
+    log: auditLog,
+    async start() {
+      await producer.connect();
+      await Promise.all(runtimes.map((r) => r.start()));
+      return ops.listen({ host: config.AUDIT_HTTP_HOST, port: config.AUDIT_HTTP_PORT });
+    },
+    async stop() {
+      await Promise.all(runtimes.map((r) => r.stop(config.SHUTDOWN_TIMEOUT_MS)));
+      await producer.disconnect();
+      await auditLog.close();
+      await ops.close();
+      redis.disconnect();
+    },
+  };
+}
