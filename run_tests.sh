@@ -30,7 +30,13 @@ run_suite provider-mock mocks/provider
 run_suite intake services/intake
 
 step "integration tests (real Kafka, registry, Redis)"
+rm -rf logs/tests
 run_suite integration tests
+
+step "after the suite: no PII in any log file or audit trail"
+npx vitest run --root tests --config vitest.after.config.ts --reporter=default --reporter=json \
+  --outputFile="$PWD/$REPORTS/pii-scan.json" || status=1
+
 
 step "summary"
 node scripts/test-summary.mjs "$REPORTS"

@@ -243,6 +243,8 @@ SERVICES=(
   "intake|3000|services/intake/dist/main.js"
   "provider-dispatch|3001|services/provider-dispatch/dist/main.js"
   "audit|3002|services/audit/dist/main.js"
+  "compensation|3003|services/compensation/dist/main.js"
+  "reconciler|3004|services/reconciler/dist/main.js"
 )
 
 service_env() {
@@ -324,7 +326,7 @@ cmd_up() {
   log "up in $((SECONDS - t0))s: kafka $(brokers), registry $(registry_url), redis $(redis_url)"
   if [[ "${1:-}" == "--all" ]]; then
     services_up
-    log "all up in $((SECONDS - t0))s: provider mock :4010, intake :3000, provider-dispatch :3001, audit :3002"
+    log "all up in $((SECONDS - t0))s: provider mock :4010, intake :3000, provider-dispatch :3001, audit :3002, compensation :3003, reconciler :3004"
   fi
 }
 

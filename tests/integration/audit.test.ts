@@ -89,4 +89,9 @@ describe('audit', () => {
     ).toBeGreaterThanOrEqual(2);
     expect(metrics).toMatch(/booking_appointments_by_state\{[^}]*state="REQUESTED"[^}]*\} 0/);
   });
+
+  it('leaves the ledger with no slot booked twice', async () => {
+    expect(await p.ledger()).not.toEqual([]);
+    expect(await p.doubleBooked()).toEqual([]);
+  });
 });

@@ -92,9 +92,12 @@ describe('booking flow', () => {
 
   it('always-fail: DLT after the maximum attempts, with its reason, and no booking', async () => {
     const id = await submitOk(cal('cal-always-fail-'));
-    const view = await p.waitForState(id, 'DEAD_LETTERED');
-    expect(path(view.history).at(-1)).toBe('DEAD_LETTERED');
-    expect(view.history.at(-1)?.reason).toBe('RETRIES_EXHAUSTED');
+    // Dead-lettered, then settled by the reconciler: no booking exists, so FAILED.
+    const view = await p.waitForState(id, 'FAILED');
+    const dead = view.history.find((h) => h.to === 'DEAD_LETTERED');
+    expect(dead?.reason).toBe('RETRIES_EXHAUSTED');
+    expect(path(view.history).slice(-3)).toEqual(['DEAD_LETTERED', 'RECONCILING', 'FAILED']);
+
     expect(await posts(id)).toBe(3);
     expect(await p.ledger(id)).toEqual([]);
     expect(

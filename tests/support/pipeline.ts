@@ -2,11 +2,12 @@
 // the provider mock on an ephemeral port, intake and provider-dispatch, on topics and consumer
 // groups of its own. Logs are captured so tests can assert what an operator would see.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { auditConfigSchema, createAudit } from '@booking/audit';
+import { compensationConfigSchema, createCompensation } from '@booking/compensation';
 import { createIntake, intakeConfigSchema } from '@booking/intake';
 import {
   AvroSerde,
@@ -20,13 +21,16 @@ import {
 } from '@booking/kit';
 import { createDispatch, dispatchConfigSchema } from '@booking/provider-dispatch';
 import { type Booking, buildMockApp, type CallRecord, type MockOptions } from '@booking/provider-mock';
+import { createReconciler, reconcilerConfigSchema } from '@booking/reconciler';
 import { kafkaClient, stack, unique, waitFor } from './helpers.js';
+import { TEST_PII } from './test-data.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface PipelineOptions {
   dispatch?: Record<string, string>;
   intake?: Record<string, string>;
+  reconciler?: Record<string, string>;
   mock?: Partial<Omit<MockOptions, 'token'>>;
   retryDelaysMs?: number[];
 }
@@ -42,10 +46,13 @@ export interface AppointmentView {
 export const API_KEY = `it-key-${randomUUID()}`;
 const TOKEN = `it-token-${randomUUID()}`;
 
-function capture() {
+/** Keeps a service's log lines in memory for assertions, and writes them to logs/tests/ for the PII scan. */
+function capture(file?: string) {
   const lines: Record<string, unknown>[] = [];
+  if (file) mkdirSync(dirname(file), { recursive: true });
   const destination = new Writable({
     write(chunk, _enc, done) {
+      if (file) appendFileSync(file, chunk);
       for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
       done();
     },
@@ -64,6 +71,9 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     lifecycle: `${prefix}.lifecycle`,
     dlt: `${prefix}.dlt`,
     audit: `${prefix}.audit`,
+    compensation: `${prefix}.compensation`,
+    compensationDlt: `${prefix}.compensation-dlt`,
+    reconciliation: `${prefix}.reconciliation`,
   };
   const projectionPrefix = `${prefix}:apt:`;
   const auditLogPath = join(ROOT, 'logs', 'tests', `${prefix}.audit.jsonl`);
@@ -82,6 +92,10 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     spec(topics.lifecycle, 'LifecycleTransition'),
     spec(topics.dlt, 'DeadLetter'),
     spec(topics.audit, 'AuditRecord'),
+    spec(topics.compensation, 'CompensationCommand'),
+    ...retryTopicNames(topics.compensation, retryDelaysMs).map((t) => spec(t, 'CompensationCommand')),
+    spec(topics.compensationDlt, 'DeadLetter'),
+    spec(topics.reconciliation, 'ReconciliationOutcome'),
   ];
   const kafka = kafkaClient();
   const admin = kafka.admin();
@@ -109,8 +123,8 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     RETRY_DELAYS_MS: retryDelaysMs.join(','),
     SHUTDOWN_TIMEOUT_MS: '5000',
   };
-  const intakeLogs = capture();
-  const dispatchLogs = capture();
+  const intakeLogs = capture(join(ROOT, 'logs', 'tests', `${prefix}.intake.log`));
+  const dispatchLogs = capture(join(ROOT, 'logs', 'tests', `${prefix}.dispatch.log`));
   const intake = createIntake(
     loadConfig(intakeConfigSchema, {
       ...common,
@@ -137,7 +151,7 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     }),
     { topics, logger: createLogger({ service: 'provider-dispatch', destination: dispatchLogs.destination }) },
   );
-  const auditLogs = capture();
+  const auditLogs = capture(join(ROOT, 'logs', 'tests', `${prefix}.audit.log`));
   const audit = createAudit(
     loadConfig(auditConfigSchema, {
       ...common,
@@ -148,10 +162,38 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     }),
     { topics, logger: createLogger({ service: 'audit', destination: auditLogs.destination }) },
   );
+  const compensationLogs = capture(join(ROOT, 'logs', 'tests', `${prefix}.compensation.log`));
+  const compensation = createCompensation(
+    loadConfig(compensationConfigSchema, {
+      ...common,
+      PROVIDER_URL: mockUrl,
+      PROVIDER_TOKEN: TOKEN,
+      MAX_ATTEMPTS: '3',
+      COMPENSATION_HTTP_PORT: '0',
+      GROUP_PREFIX: `${prefix}.compensation`,
+    }),
+    { topics, logger: createLogger({ service: 'compensation', destination: compensationLogs.destination }) },
+  );
+  const reconcilerLogs = capture(join(ROOT, 'logs', 'tests', `${prefix}.reconciler.log`));
+  const reconciler = createReconciler(
+    loadConfig(reconcilerConfigSchema, {
+      ...common,
+      PROVIDER_URL: mockUrl,
+      PROVIDER_TOKEN: TOKEN,
+      RECONCILER_HTTP_PORT: '0',
+      PROJECTION_PREFIX: projectionPrefix,
+      SWEEP_INTERVAL_MS: '0',
+      GROUP_PREFIX: `${prefix}.reconciler`,
+      ...opts.reconciler,
+    }),
+    { topics, logger: createLogger({ service: 'reconciler', destination: reconcilerLogs.destination }) },
+  );
   const [intakeUrl, dispatchUrl, auditUrl] = await Promise.all([
     intake.start(),
     dispatch.start(),
     audit.start(),
+    compensation.start(),
+    reconciler.start(),
   ]);
 
   const api = (path: string, init: RequestInit = {}) =>
@@ -174,7 +216,14 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     auditUrl,
     auditLogPath,
     projectionPrefix,
-    logs: { intake: intakeLogs.lines, dispatch: dispatchLogs.lines, audit: auditLogs.lines },
+    reconciler,
+    logs: {
+      intake: intakeLogs.lines,
+      dispatch: dispatchLogs.lines,
+      audit: auditLogs.lines,
+      compensation: compensationLogs.lines,
+      reconciler: reconcilerLogs.lines,
+    },
     /** The audit trail's lines so far. */
     auditTrail: (): Record<string, unknown>[] => {
       try {
@@ -230,10 +279,30 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
           live.set(b.externalRef, (live.get(b.externalRef) ?? 0) + 1);
       return [...live].filter(([, n]) => n > 1).map(([ref]) => ref);
     },
+    /** Books straight at the provider, as a booking made outside the pipeline's knowledge would be. */
+    bookDirectly: async (externalRef: string, calendarId: string): Promise<string> => {
+      const res = await fetch(`${mockUrl}/api/v2/appointments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          externalRef,
+          calendarId,
+          slot: requestBody(calendarId).slot,
+          patient: { ref: 'p', displayName: 'P' },
+        }),
+      });
+      return ((await res.json()) as { bookingId: string }).bookingId;
+    },
     metrics: async () => (await fetch(`${dispatchUrl}/metrics`)).text(),
     intakeMetrics: async () => (await fetch(`${intakeUrl}/metrics`)).text(),
     async stop() {
-      await Promise.all([intake.stop(), dispatch.stop(), audit.stop()]);
+      await Promise.all([
+        intake.stop(),
+        dispatch.stop(),
+        audit.stop(),
+        compensation.stop(),
+        reconciler.stop(),
+      ]);
       await mock.close();
     },
   };
@@ -249,9 +318,9 @@ export function requestBody(calendarId: string, overrides: Record<string, unknow
   return {
     patient: {
       id: `p-${randomUUID().slice(0, 8)}`,
-      name: 'Ada Lovelace',
-      phone: '+447700900123',
-      email: 'ada@example.org',
+      name: TEST_PII.names[0],
+      phone: TEST_PII.phones[0],
+      email: TEST_PII.emails[0],
     },
     calendarId,
     slot: {

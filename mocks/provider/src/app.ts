@@ -169,7 +169,8 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
       return b;
     };
     switch (behaviour) {
-      case 'immediate': {
+      case 'immediate':
+      case 'cancel-fails': {
         const b = created(commit(body, 'CONFIRMED'));
         return send(
           req,
@@ -270,6 +271,7 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
   app.delete<{ Params: { id: string } }>('/api/v2/appointments/:id', async (req, reply) => {
     const b = bookings.get(req.params.id);
     if (!b) return send(req, reply, 404, { error: 'NOT_FOUND' });
+    if (behaviourOf(b.calendarId) === 'cancel-fails') return send(req, reply, 503, { error: 'UNAVAILABLE' });
     b.status = 'CANCELLED';
     b.resolvesAt = undefined;
     return send(req, reply, 200, { status: 'CANCELLED' });

@@ -11,6 +11,8 @@ export const BEHAVIOURS = [
   'slot-taken',
   'rate-limited',
   'ghost',
+  /** Books like immediate; every cancel answers 503 (for compensation that cannot complete). */
+  'cancel-fails',
 ] as const;
 export type Behaviour = (typeof BEHAVIOURS)[number];
 

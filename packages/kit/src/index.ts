@@ -18,5 +18,6 @@ export * from './ops-server.js';
 export * from './pii.js';
 export * from './projection.js';
 export * from './provider/client.js';
+export * from './saga.js';
 export * from './state-machine.js';
 export * from './topics.js';

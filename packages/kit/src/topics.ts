@@ -10,6 +10,8 @@ export const TOPIC_NAMES = {
   lifecycle: 'appointments.lifecycle.v1',
   dlt: 'appointments.dlt.v1',
   compensation: 'appointments.compensation.v1',
+  /** Compensations that could not complete: a dead letter of their own, for a person. */
+  compensationDlt: 'appointments.compensation-dlt.v1',
   pending: 'appointments.pending.v1',
   reconciliation: 'appointments.reconciliation.v1',
   audit: 'appointments.audit.v1',
@@ -62,6 +64,7 @@ const BASE: Record<TopicKey, Omit<TopicSpec, 'name'>> = {
     cleanupPolicy: 'delete',
     schema: 'CompensationCommand',
   },
+  compensationDlt: { partitions: 3, retentionMs: 30 * DAY_MS, cleanupPolicy: 'delete', schema: 'DeadLetter' },
   pending: { partitions: 6, retentionMs: 7 * DAY_MS, cleanupPolicy: 'delete', schema: 'ProviderPoll' },
   reconciliation: {
     partitions: 3,

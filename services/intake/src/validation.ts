@@ -26,7 +26,7 @@ const fields = {
   patient: z.strictObject({
     id: z.string().min(1).max(128),
     name: z.string().min(1).max(200),
-    phone: z.string().regex(E164, 'must be E.164, e.g. +447700900123').nullable().optional(),
+    phone: z.string().regex(E164, 'must be E.164, e.g. +441632960000').nullable().optional(),
     email: z.email('must be a valid email address').max(254).nullable().optional(),
   }),
   calendarId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 . _ -'),

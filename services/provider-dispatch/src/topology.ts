@@ -5,6 +5,7 @@
 //       --> requested.retry-<delay> (not-before header; the partition is paused until due)
 //       --> pending (a poll of a PENDING booking) | dlt
 //   appointments.pending.v1 --[provider-dispatch.polls]--> poll --> lifecycle | pending | dlt
+//       | compensation (confirmed only after its deadline: a late confirmation is undone)
 import { retryTopicNames, TOPIC_NAMES } from '@booking/kit';
 import type { DispatchTopics } from './handlers/dispatch.js';
 
@@ -13,6 +14,7 @@ export const DEFAULT_TOPICS: DispatchTopics = {
   pending: TOPIC_NAMES.pending,
   lifecycle: TOPIC_NAMES.lifecycle,
   dlt: TOPIC_NAMES.dlt,
+  compensation: TOPIC_NAMES.compensation,
 };
 
 export function consumedTopics(topics: DispatchTopics, retryDelaysMs: readonly number[]) {

@@ -35,6 +35,7 @@ export interface DispatchTopics {
   pending: string;
   lifecycle: string;
   dlt: string;
+  compensation: string;
 }
 
 export interface DispatchDeps {

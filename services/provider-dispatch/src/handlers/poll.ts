@@ -10,6 +10,7 @@ import {
   lifecycleEmit,
   type ProviderClient,
   type RuntimeRecord,
+  startCompensation,
 } from '@booking/kit';
 import type { ProviderPoll } from '@booking/schemas';
 import type { DispatchMetrics } from '../metrics.js';
@@ -70,14 +71,38 @@ export function pollHandler(deps: PollDeps) {
       ];
     };
 
-    if (p.deadline != null && now() >= p.deadline) {
-      return deadLetter('DEADLINE_EXCEEDED', 'still pending at the provider when the deadline passed');
-    }
     // A provider failure here throws a retryable error: the runtime keeps the record and polls again.
     const booking = await deps.provider.get(p.bookingId);
     deps.metrics.providerCalls.inc({ op: 'get', outcome: booking?.status ?? 'not-found' });
     if (!booking)
       return deadLetter('BOOKING_NOT_FOUND', `the provider no longer knows booking ${p.bookingId}`);
+    const late = p.deadline != null && now() >= p.deadline;
+    if (booking.status === 'CONFIRMED' && late) {
+      // Confirmed, but only after the deadline: the booking is no longer wanted. Record the truth
+      // (CONFIRMED), then undo it through the saga.
+      deps.metrics.alerts.inc({ kind: 'late_confirmation' });
+      log.warn({ deadline: p.deadline }, 'late confirmation: compensating');
+      return [
+        move('CONFIRMED', 'provider confirmed after the deadline'),
+        ...startCompensation({
+          lifecycleTopic: deps.topics.lifecycle,
+          compensationTopic: deps.topics.compensation,
+          appointmentId: p.appointmentId,
+          bookingId: p.bookingId,
+          calendarId: p.calendarId,
+          from: 'CONFIRMED',
+          cause: 'LATE_CONFIRMATION',
+          correlationId: p.correlationId,
+          actor: 'provider-dispatch',
+          attempt,
+          now: now(),
+        }),
+      ];
+    }
+    // Still pending when the deadline passed: the reconciler decides (it may confirm late, or undo).
+    if (late && booking.status === 'PENDING') {
+      return deadLetter('DEADLINE_EXCEEDED', 'still pending at the provider when the deadline passed');
+    }
     switch (booking.status) {
       case 'CONFIRMED':
         return [move('CONFIRMED', 'provider confirmed the pending booking')];

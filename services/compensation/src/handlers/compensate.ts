@@ -1,0 +1,123 @@
+// Cancel one provider booking (DELETE), the saga's undo step. Idempotent: cancelling again answers
+// the same, and an unknown booking has nothing left to undo. A provider failure retries through the
+// compensation retry topics; when the attempts are spent the command goes to a dead-letter topic
+// of its own with an alert: the appointment stays COMPENSATING, visibly, for a person.
+import {
+  type Counter,
+  deadLetterEmit,
+  decideRetry,
+  type Emit,
+  HEADERS,
+  headerNumber,
+  headerValue,
+  isTransient,
+  type Logger,
+  lifecycleEmit,
+  type ProviderClient,
+  type RetryPolicy,
+  type RuntimeRecord,
+} from '@booking/kit';
+import type { CompensationCommand } from '@booking/schemas';
+
+export interface CompensationTopics {
+  compensation: string;
+  compensationDlt: string;
+  lifecycle: string;
+}
+
+export interface CompensateDeps {
+  provider: ProviderClient;
+  topics: CompensationTopics;
+  retry: RetryPolicy;
+  logger: Logger;
+  metrics: { outcomes: Counter<'outcome'>; alerts: Counter<'kind'> };
+  now?: () => number;
+}
+
+export function compensateHandler(deps: CompensateDeps) {
+  const now = deps.now ?? Date.now;
+  return async (r: RuntimeRecord<CompensationCommand>): Promise<Emit[]> => {
+    const c = r.value;
+    const attempt = headerNumber(r.headers, HEADERS.attempt) ?? 1;
+    const log = deps.logger.child({
+      appointmentId: c.appointmentId,
+      correlationId: c.correlationId,
+      bookingId: c.bookingId,
+      attempt,
+      cause: c.cause,
+    });
+    // A duplicate booking is cancelled without touching the appointment's own state.
+    const settle = (reason: string): Emit[] =>
+      c.cause === 'DUPLICATE_BOOKING'
+        ? []
+        : [
+            lifecycleEmit(deps.topics.lifecycle, {
+              appointmentId: c.appointmentId,
+              from: 'COMPENSATING',
+              to: 'COMPENSATED',
+              actor: 'compensation',
+              correlationId: c.correlationId,
+              attempt,
+              bookingId: c.bookingId,
+              calendarId: c.calendarId,
+              reason,
+            }),
+          ];
+    try {
+      const cancelled = await deps.provider.cancel(c.bookingId);
+      deps.metrics.outcomes.inc({ outcome: cancelled ? 'cancelled' : 'not-found' });
+      log.info(
+        { to: 'COMPENSATED', cancelled },
+        cancelled ? 'booking cancelled' : 'booking unknown at the provider: nothing to cancel',
+      );
+      return settle(
+        cancelled
+          ? `booking ${c.bookingId} cancelled (${c.cause})`
+          : `booking ${c.bookingId} not found at the provider`,
+      );
+    } catch (err) {
+      if (!isTransient(err)) throw err;
+      const decision = decideRetry(deps.retry, deps.topics.compensation, attempt, { now: now() });
+      if (decision.kind === 'exhausted') {
+        deps.metrics.outcomes.inc({ outcome: 'dead-lettered' });
+        deps.metrics.alerts.inc({ kind: 'compensation_failed' });
+        log.error(
+          { alert: true, err: (err as Error).message },
+          'compensation could not complete: dead-lettered, needs a person',
+        );
+        return [
+          deadLetterEmit({
+            dltTopic: deps.topics.compensationDlt,
+            source: { topic: r.topic, partition: r.partition, message: r.raw },
+            reason: 'COMPENSATION_FAILED',
+            error: err,
+            appointmentId: c.appointmentId,
+            attempts: attempt,
+            correlationId: c.correlationId,
+          }),
+        ];
+      }
+      deps.metrics.outcomes.inc({ outcome: 'retry' });
+      log.warn({ err: (err as Error).message, nextAttempt: decision.nextAttempt }, 'cancel failed; retrying');
+      return [
+        {
+          topic: decision.topic,
+          key: c.appointmentId,
+          value: c,
+          headers: {
+            [HEADERS.correlationId]: c.correlationId,
+            [HEADERS.attempt]: String(decision.nextAttempt),
+            [HEADERS.notBefore]: String(decision.notBefore),
+            [HEADERS.firstSeen]: headerValue(r.headers, HEADERS.firstSeen) ?? String(c.requestedAt),
+            [HEADERS.originalTopic]: headerValue(r.headers, HEADERS.originalTopic) ?? r.topic,
+            [HEADERS.originalPartition]:
+              headerValue(r.headers, HEADERS.originalPartition) ?? String(r.partition),
+            [HEADERS.originalOffset]: headerValue(r.headers, HEADERS.originalOffset) ?? r.offset,
+            [HEADERS.errorClass]: (err as Error).name,
+            [HEADERS.errorMessage]: (err as Error).message.slice(0, 200),
+          },
+        },
+      ];
+    }
+  };
+}

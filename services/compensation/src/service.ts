@@ -1,0 +1,103 @@
+// Composition root of compensation, used by main.ts and by the tests.
+import {
+  AvroSerde,
+  buildOpsServer,
+  ConsumerRuntime,
+  Counter,
+  createKafka,
+  createLogger,
+  createMetricsRegistry,
+  createProducer,
+  createSchemaRegistry,
+  deadLetterEmit,
+  type Logger,
+  ProviderClient,
+} from '@booking/kit';
+import type { CompensationCommand } from '@booking/schemas';
+import type { FastifyInstance } from 'fastify';
+import type { CompensationConfig } from './config.js';
+import { type CompensationTopics, compensateHandler } from './handlers/compensate.js';
+import { consumedTopics, DEFAULT_TOPICS, groups } from './topology.js';
+
+export interface CompensationService {
+  ops: FastifyInstance;
+  logger: Logger;
+  start(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export function createCompensation(
+  config: CompensationConfig,
+  { topics = DEFAULT_TOPICS, logger }: { topics?: CompensationTopics; logger?: Logger } = {},
+): CompensationService {
+  const log = logger ?? createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
+  const registry = createMetricsRegistry(config.SERVICE_NAME);
+  const kafka = createKafka({ clientId: config.SERVICE_NAME, brokers: config.KAFKA_BROKERS, logger: log });
+  const producer = createProducer(kafka);
+  const serde = new AvroSerde(createSchemaRegistry(config.SCHEMA_REGISTRY_URL));
+  const provider = new ProviderClient({
+    baseUrl: config.PROVIDER_URL,
+    token: config.PROVIDER_TOKEN,
+    timeoutMs: config.PROVIDER_TIMEOUT_MS,
+  });
+  const metrics = {
+    outcomes: new Counter({
+      name: 'booking_compensations_total',
+      help: 'Compensation outcomes',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    alerts: new Counter({
+      name: 'booking_alerts_total',
+      help: 'Conditions that need a person, by kind',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+  };
+  const runtime = new ConsumerRuntime<CompensationCommand>({
+    name: 'commands',
+    kafka,
+    groupId: groups(config.GROUP_PREFIX).commands,
+    topics: consumedTopics(topics, config.RETRY_DELAYS_MS),
+    serde,
+    producer,
+    logger: log,
+    metrics: registry,
+    honourNotBefore: true,
+    maxWaitTimeInMs: 200,
+    handle: compensateHandler({
+      provider,
+      topics,
+      retry: {
+        delaysMs: config.RETRY_DELAYS_MS,
+        maxAttempts: config.MAX_ATTEMPTS,
+        jitter: config.RETRY_JITTER,
+      },
+      logger: log,
+      metrics,
+    }),
+    onPoison: (source, error, reason) => {
+      metrics.alerts.inc({ kind: 'compensation_failed' });
+      return [deadLetterEmit({ dltTopic: topics.compensationDlt, source, reason, error })];
+    },
+  });
+  let kafkaUp = false;
+  producer.on(producer.events.CONNECT, () => {
+    kafkaUp = true;
+  });
+  const ops = buildOpsServer({ registry, health: async () => ({ kafka: kafkaUp, consumer: runtime.ready }) });
+  return {
+    ops,
+    logger: log,
+    async start() {
+      await producer.connect();
+      await runtime.start();
+      return ops.listen({ host: config.COMPENSATION_HTTP_HOST, port: config.COMPENSATION_HTTP_PORT });
+    },
+    async stop() {
+      await runtime.stop(config.SHUTDOWN_TIMEOUT_MS);
+      await producer.disconnect();
+      await ops.close();
+    },
+  };
+}

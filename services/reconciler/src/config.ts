@@ -1,0 +1,24 @@
+import { baseConfigShape } from '@booking/kit';
+import { z } from 'zod';
+
+export const reconcilerConfigSchema = z.object({
+  ...baseConfigShape,
+  SERVICE_NAME: z.string().default('reconciler'),
+  PROVIDER_URL: z.url(),
+  PROVIDER_TOKEN: z.string().min(8),
+  PROVIDER_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
+  RECONCILER_HTTP_HOST: z.string().default('127.0.0.1'),
+  RECONCILER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3004),
+  PROJECTION_PREFIX: z.string().min(1).default('apt:'),
+  /** How often to look for appointments stuck in a non-terminal state; 0 turns the sweep off. */
+  SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
+  /** Longer than the whole retry schedule (1+4+16+60 s) and any pending poll. */
+  STUCK_AFTER_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(15 * 60_000),
+  GROUP_PREFIX: z.string().default('reconciler'),
+});
+
+export type ReconcilerConfig = z.infer<typeof reconcilerConfigSchema>;

@@ -1,0 +1,108 @@
+// Composition root of the reconciler, used by main.ts and by the tests.
+import {
+  AvroSerde,
+  buildOpsServer,
+  ConsumerRuntime,
+  Counter,
+  createKafka,
+  createLogger,
+  createMetricsRegistry,
+  createProducer,
+  createSchemaRegistry,
+  type Logger,
+  ProviderClient,
+} from '@booking/kit';
+import type { DeadLetter } from '@booking/schemas';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import type { ReconcilerConfig } from './config.js';
+import { type ReconcilerTopics, reconcileHandler } from './handlers/reconcile.js';
+import { sweepOnce } from './sweep.js';
+import { DEFAULT_TOPICS, groups } from './topology.js';
+
+export interface ReconcilerService {
+  ops: FastifyInstance;
+  logger: Logger;
+  sweep(): Promise<string[]>;
+  start(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export function createReconciler(
+  config: ReconcilerConfig,
+  { topics = DEFAULT_TOPICS, logger }: { topics?: ReconcilerTopics; logger?: Logger } = {},
+): ReconcilerService {
+  const log = logger ?? createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
+  const registry = createMetricsRegistry(config.SERVICE_NAME);
+  const kafka = createKafka({ clientId: config.SERVICE_NAME, brokers: config.KAFKA_BROKERS, logger: log });
+  const producer = createProducer(kafka);
+  const serde = new AvroSerde(createSchemaRegistry(config.SCHEMA_REGISTRY_URL));
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
+  const provider = new ProviderClient({
+    baseUrl: config.PROVIDER_URL,
+    token: config.PROVIDER_TOKEN,
+    timeoutMs: config.PROVIDER_TIMEOUT_MS,
+  });
+  const decisions = new Counter({
+    name: 'booking_reconciliations_total',
+    help: 'Reconciler decisions',
+    labelNames: ['decision'],
+    registers: [registry],
+  });
+  const runtime = new ConsumerRuntime<DeadLetter>({
+    name: 'dlt',
+    kafka,
+    groupId: groups(config.GROUP_PREFIX).dlt,
+    topics: [topics.dlt],
+    serde,
+    producer,
+    logger: log,
+    metrics: registry,
+    retryBackoffMs: 2000,
+    handle: reconcileHandler({ provider, topics, logger: log, metrics: { decisions } }),
+    // A dead letter that cannot even be read is quarantined in the audit trail (by audit itself).
+    onPoison: () => [],
+  });
+  const sweep = () =>
+    sweepOnce({
+      redis,
+      producer,
+      serde,
+      topics,
+      projectionPrefix: config.PROJECTION_PREFIX,
+      stuckAfterMs: config.STUCK_AFTER_MS,
+      logger: log,
+    });
+  let timer: NodeJS.Timeout | undefined;
+  let kafkaUp = false;
+  producer.on(producer.events.CONNECT, () => {
+    kafkaUp = true;
+  });
+  const ops = buildOpsServer({ registry, health: async () => ({ kafka: kafkaUp, consumer: runtime.ready }) });
+  return {
+    ops,
+    logger: log,
+    sweep,
+    async start() {
+      await producer.connect();
+      await runtime.start();
+      if (config.SWEEP_INTERVAL_MS > 0) {
+        timer = setInterval(() => {
+          sweep().catch((err: Error) =>
+            log.warn({ err: err.message }, 'sweep failed; next interval tries again'),
+          );
+        }, config.SWEEP_INTERVAL_MS);
+        timer.unref();
+      }
+      return ops.listen({ host: config.RECONCILER_HTTP_HOST, port: config.RECONCILER_HTTP_PORT });
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await runtime.stop(config.SHUTDOWN_TIMEOUT_MS);
+      await producer.disconnect();
+      await ops.close();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,205 @@
+// The saga and reconciliation: the reconciler settles dead letters against the provider (confirm,
+// compensate, or FAILED = verified no booking), compensation undoes bookings no longer wanted,
+// unattributable poison is quarantined, and stuck appointments are swept.
+import { randomUUID } from 'node:crypto';
+import { AvroSerde, createProducer, createSchemaRegistry, HEADERS, lifecycleEvent } from '@booking/kit';
+import type { DeadLetter } from '@booking/schemas';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kafkaClient, stack, waitFor } from '../support/helpers.js';
+import { type Pipeline, requestBody, startPipeline } from '../support/pipeline.js';
+
+let p: Pipeline;
+const producer = createProducer(kafkaClient());
+let serde: AvroSerde;
+beforeAll(async () => {
+  // Pending bookings confirm after 1 s; the first poll comes at 2 s: a deadline in between makes a
+  // late confirmation.
+  p = await startPipeline('saga', { mock: { pendingMs: 1000 }, dispatch: { PENDING_POLL_MIN_MS: '2000' } });
+  serde = new AvroSerde(createSchemaRegistry(stack().schemaRegistryUrl));
+  await producer.connect();
+});
+afterAll(async () => {
+  await producer.disconnect();
+  await p?.stop();
+});
+
+const cal = (prefix: string) => `${prefix}${randomUUID().slice(0, 8)}`;
+const path = (h: { to: string }[]) => h.map((x) => x.to);
+
+/** An appointment the pipeline dead-lettered (REQUESTED -> DEAD_LETTERED + its DLT record), as dispatch would. */
+async function deadLettered(appointmentId: string, deadline: number | null, at = Date.now()) {
+  const events = [
+    lifecycleEvent({
+      appointmentId,
+      from: null,
+      to: 'REQUESTED',
+      actor: 'test',
+      correlationId: `c-${appointmentId}`,
+      at,
+    }),
+    lifecycleEvent({
+      appointmentId,
+      from: 'REQUESTED',
+      to: 'DEAD_LETTERED',
+      actor: 'test',
+      correlationId: `c-${appointmentId}`,
+      reason: 'RETRIES_EXHAUSTED',
+      at,
+    }),
+  ];
+  for (const e of events) {
+    await producer.send({
+      topic: p.topics.lifecycle,
+      messages: [{ key: appointmentId, value: await serde.encode(p.topics.lifecycle, e) }],
+    });
+  }
+  const letter: DeadLetter = {
+    appointmentId,
+    reason: 'RETRIES_EXHAUSTED',
+    errorClass: 'PROVIDER_503',
+    errorMessage: 'test',
+    fieldErrors: [],
+    originalTopic: p.topics.requested,
+    originalPartition: 0,
+    originalOffset: 0,
+    originalKey: null,
+    originalValue: null,
+    originalHeaders: {},
+    attempts: 5,
+    firstSeenAt: at,
+    deadLetteredAt: Date.now(),
+    deadline,
+    correlationId: `c-${appointmentId}`,
+  };
+  await producer.send({
+    topic: p.topics.dlt,
+    messages: [{ key: appointmentId, value: await serde.encode(p.topics.dlt, letter) }],
+  });
+}
+
+describe('saga and reconciliation', () => {
+  it('always-fail -> DLT -> reconciler -> FAILED, verified against the ledger', async () => {
+    const res = await p.submit(requestBody(cal('cal-always-fail-')), `key-${randomUUID()}`);
+    const { appointmentId } = (await res.json()) as { appointmentId: string };
+    const view = await p.waitForState(appointmentId, 'FAILED');
+    expect(path(view.history).slice(-3)).toEqual(['DEAD_LETTERED', 'RECONCILING', 'FAILED']);
+    expect(view.history.at(-1)?.reason).toBe('verified: no booking at the provider');
+    expect(await p.ledger(appointmentId)).toEqual([]);
+    expect(
+      p.logs.reconciler.some((l) => l.appointmentId === appointmentId && l.msg === 'reconciled: FAIL'),
+    ).toBe(true);
+  });
+
+  it('a ghost booking found by the reconciler is confirmed while still wanted', async () => {
+    const id = randomUUID();
+    const bookingId = await p.bookDirectly(id, cal('cal-immediate-'));
+    await deadLettered(id, Date.now() + 3600_000);
+    const view = await p.waitForState(id, 'CONFIRMED');
+    expect(path(view.history)).toEqual(['REQUESTED', 'DEAD_LETTERED', 'RECONCILING', 'CONFIRMED']);
+    expect(view.bookingId).toBe(bookingId);
+    expect(await p.ledger(id)).toEqual([expect.objectContaining({ bookingId, status: 'CONFIRMED' })]);
+  });
+
+  it('a ghost booking found after its deadline is compensated (cancelled at the provider)', async () => {
+    const id = randomUUID();
+    const bookingId = await p.bookDirectly(id, cal('cal-immediate-'));
+    await deadLettered(id, Date.now() - 1000);
+    const view = await p.waitForState(id, 'COMPENSATED');
+    expect(path(view.history)).toEqual([
+      'REQUESTED',
+      'DEAD_LETTERED',
+      'RECONCILING',
+      'COMPENSATING',
+      'COMPENSATED',
+    ]);
+    expect(await p.ledger(id)).toEqual([expect.objectContaining({ bookingId, status: 'CANCELLED' })]);
+  });
+
+  it('a pending booking confirmed after its deadline is compensated (late confirmation)', async () => {
+    const res = await p.submit(
+      requestBody(cal('cal-pending-'), { deadline: Date.now() + 1500 }),
+      `key-${randomUUID()}`,
+    );
+    expect(res.status).toBe(202);
+    const { appointmentId } = (await res.json()) as { appointmentId: string };
+    const view = await p.waitForState(appointmentId, 'COMPENSATED');
+    expect(path(view.history)).toEqual([
+      'REQUESTED',
+      'DISPATCHING',
+      'PENDING_PROVIDER',
+      'CONFIRMED',
+      'COMPENSATING',
+      'COMPENSATED',
+    ]);
+    expect(view.history[4]?.reason).toBe('LATE_CONFIRMATION');
+    expect(await p.ledger(appointmentId)).toEqual([expect.objectContaining({ status: 'CANCELLED' })]);
+  });
+
+  it('a compensation that cannot complete ends in its own dead letter with an alert', async () => {
+    const id = randomUUID();
+    await p.bookDirectly(id, cal('cal-cancel-fails-'));
+    await deadLettered(id, Date.now() - 1000);
+    await p.waitForState(id, 'COMPENSATING');
+    await waitFor(
+      'the compensation alert',
+      () =>
+        p.logs.compensation.find(
+          (l) => l.appointmentId === id && l.alert === true && String(l.msg).includes('needs a person'),
+        ),
+      20_000,
+    );
+    expect((await p.view(id))?.state).toBe('COMPENSATING');
+    expect(
+      (await p.calls({ method: 'DELETE' })).filter((c) => c.status === 503).length,
+    ).toBeGreaterThanOrEqual(3);
+  });
+
+  it('quarantines a dead letter that names no appointment, keeping its reason', async () => {
+    await producer.send({
+      topic: p.topics.inbound,
+      messages: [{ key: 'poison', value: Buffer.from('not avro at all') }],
+    });
+    const line = await waitFor('the quarantine line', () =>
+      p.auditTrail().find((l) => l.kind === 'QUARANTINE'),
+    );
+    expect(line).toMatchObject({
+      alert: true,
+      appointmentId: null,
+      payload: { source: { topic: p.topics.inbound } },
+    });
+    expect(String(line.reason)).toMatch(/^DECODE_FAILED: bad magic byte/);
+  });
+
+  it('sweeps an appointment stuck past the bound into reconciliation', async () => {
+    const id = randomUUID();
+    const old = Date.now() - 20 * 60_000;
+    const e = lifecycleEvent({
+      appointmentId: id,
+      from: null,
+      to: 'REQUESTED',
+      actor: 'test',
+      correlationId: 'c-stuck',
+      at: old,
+    });
+    await producer.send({
+      topic: p.topics.lifecycle,
+      messages: [
+        {
+          key: id,
+          value: await serde.encode(p.topics.lifecycle, e),
+          headers: { [HEADERS.correlationId]: 'c-stuck' },
+        },
+      ],
+    });
+    await p.waitForState(id, 'REQUESTED');
+    const swept = await p.reconciler.sweep();
+    expect(swept).toContain(id);
+    const view = await p.waitForState(id, 'FAILED');
+    expect(path(view.history)).toEqual(['REQUESTED', 'DEAD_LETTERED', 'RECONCILING', 'FAILED']);
+    expect(view.history[1]?.reason).toBe('STUCK');
+  });
+
+  it('leaves the ledger with no slot booked twice', async () => {
+    expect(await p.doubleBooked()).toEqual([]);
+  });
+});
