@@ -11,10 +11,13 @@ import { compensationConfigSchema, createCompensation } from '@booking/compensat
 import { createIntake, intakeConfigSchema } from '@booking/intake';
 import {
   AvroSerde,
+  checkInvariants,
   createLogger,
   createSchemaRegistry,
   ensureTopics,
+  gatherInvariantInput,
   loadConfig,
+  ProviderClient,
   registerSchemas,
   retryTopicNames,
   type TopicSpec,
@@ -22,7 +25,7 @@ import {
 import { createDispatch, dispatchConfigSchema } from '@booking/provider-dispatch';
 import { type Booking, buildMockApp, type CallRecord, type MockOptions } from '@booking/provider-mock';
 import { createReconciler, reconcilerConfigSchema } from '@booking/reconciler';
-import { kafkaClient, stack, unique, waitFor } from './helpers.js';
+import { kafkaClient, redisClient, stack, unique, waitFor } from './helpers.js';
 import { TEST_PII } from './test-data.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -292,6 +295,23 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
         }),
       });
       return ((await res.json()) as { bookingId: string }).bookingId;
+    },
+    /** The invariant report for this pipeline's appointments (projection, provider, ledger, audit trail). */
+    invariants: async () => {
+      const redis = redisClient();
+      try {
+        return checkInvariants(
+          await gatherInvariantInput({
+            redis,
+            provider: new ProviderClient({ baseUrl: mockUrl, token: TOKEN, timeoutMs: 5000 }),
+            projectionPrefix,
+            auditLogPath,
+            ledgerUrl: `${mockUrl}/__mock/ledger`,
+          }),
+        );
+      } finally {
+        redis.disconnect();
+      }
     },
     metrics: async () => (await fetch(`${dispatchUrl}/metrics`)).text(),
     intakeMetrics: async () => (await fetch(`${intakeUrl}/metrics`)).text(),

@@ -1,6 +1,7 @@
 export * from './config.js';
 export * from './errors.js';
 export * from './idempotency.js';
+export * from './invariants.js';
 export * from './kafka/client.js';
 export * from './kafka/consumer-runtime.js';
 export * from './kafka/dead-letter.js';

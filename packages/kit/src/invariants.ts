@@ -1,0 +1,171 @@
+// The pipeline's invariants, checked against the provider (issue 4):
+//   1. every accepted request is in exactly one terminal state;
+//   2. the provider holds exactly one live booking for each CONFIRMED appointment,
+//   3. and none for FAILED, REJECTED or COMPENSATED ones;
+//   4. no appointment has two terminal events (CONFIRMED then COMPENSATED is the saga, allowed);
+//   5. the audit trail has every transition;
+//   6. (with a full ledger) no live booking belongs to an appointment the pipeline does not know.
+// `checkInvariants` is pure; `gatherInvariantInput` reads Redis, the provider and the audit trail.
+import { existsSync, readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import { type AppointmentView, projectedIds, readProjection } from './projection.js';
+import type { ProviderBooking, ProviderClient } from './provider/client.js';
+import { isState, isTerminal } from './state-machine.js';
+
+export interface InvariantInput {
+  appointments: AppointmentView[];
+  bookings: Map<string, ProviderBooking[]>;
+  /** Every booking the provider holds, when it can tell (a mock's ledger); enables rule 6. */
+  ledger?: ProviderBooking[];
+  /** TRANSITION lines per appointment in the audit trail; enables rule 5. */
+  auditTransitions?: Map<string, number>;
+}
+
+export interface InvariantResult {
+  name: string;
+  passed: boolean;
+  appointmentIds: string[];
+}
+
+export interface InvariantReport {
+  checkedAt: string;
+  appointments: number;
+  byState: Record<string, number>;
+  terminal: { CONFIRMED: number; REJECTED: number; COMPENSATED: number; FAILED: number };
+  mismatches: {
+    confirmedWithoutBooking: string[];
+    bookingWithoutConfirmed: string[];
+    multipleBookings: string[];
+  };
+  invariants: InvariantResult[];
+  passed: boolean;
+}
+
+const live = (b: ProviderBooking) => b.status === 'CONFIRMED' || b.status === 'PENDING';
+const TERMINAL_SEQUENCES = new Set([
+  'CONFIRMED',
+  'REJECTED',
+  'FAILED',
+  'COMPENSATED',
+  'CONFIRMED>COMPENSATED',
+]);
+
+export function checkInvariants(input: InvariantInput): InvariantReport {
+  const byState: Record<string, number> = {};
+  const nonTerminal: string[] = [];
+  const confirmedWithoutBooking: string[] = [];
+  const multipleBookings: string[] = [];
+  const bookingWithoutConfirmed: string[] = [];
+  const twoTerminalEvents: string[] = [];
+  const missingAudit: string[] = [];
+  const known = new Set<string>();
+  for (const a of input.appointments) {
+    known.add(a.appointmentId);
+    byState[a.state] = (byState[a.state] ?? 0) + 1;
+    if (!isState(a.state) || !isTerminal(a.state)) nonTerminal.push(a.appointmentId);
+    const liveBookings = (input.bookings.get(a.appointmentId) ?? []).filter(live);
+    if (a.state === 'CONFIRMED' && liveBookings.length === 0) confirmedWithoutBooking.push(a.appointmentId);
+    if (liveBookings.length > 1) multipleBookings.push(a.appointmentId);
+    if (a.state !== 'CONFIRMED' && isState(a.state) && isTerminal(a.state) && liveBookings.length > 0) {
+      bookingWithoutConfirmed.push(a.appointmentId);
+    }
+    const terminalEvents = a.history.filter((h) => isState(h.to) && isTerminal(h.to)).map((h) => h.to);
+    if (terminalEvents.length > 0 && !TERMINAL_SEQUENCES.has(terminalEvents.join('>')))
+      twoTerminalEvents.push(a.appointmentId);
+    if (input.auditTransitions && (input.auditTransitions.get(a.appointmentId) ?? 0) < a.history.length) {
+      missingAudit.push(a.appointmentId);
+    }
+  }
+  const unknown = [
+    ...new Set(
+      (input.ledger ?? []).filter((b) => live(b) && !known.has(b.externalRef)).map((b) => b.externalRef),
+    ),
+  ];
+  bookingWithoutConfirmed.push(...unknown);
+
+  const rule = (name: string, ids: string[]): InvariantResult => ({
+    name,
+    passed: ids.length === 0,
+    appointmentIds: ids,
+  });
+  const invariants = [
+    rule('every accepted request is in exactly one terminal state', nonTerminal),
+    rule('exactly one live booking for each CONFIRMED appointment', [
+      ...confirmedWithoutBooking,
+      ...multipleBookings.filter((id) => byStateOf(input, id) === 'CONFIRMED'),
+    ]),
+    rule(
+      'no live booking for FAILED, REJECTED or COMPENSATED appointments',
+      bookingWithoutConfirmed.filter((id) => known.has(id)),
+    ),
+    rule('no appointment has two terminal events', twoTerminalEvents),
+    ...(input.auditTransitions ? [rule('the audit trail has every transition', missingAudit)] : []),
+    ...(input.ledger ? [rule('no live booking for an appointment the pipeline does not know', unknown)] : []),
+  ];
+  return {
+    checkedAt: new Date().toISOString(),
+    appointments: input.appointments.length,
+    byState,
+    terminal: {
+      CONFIRMED: byState.CONFIRMED ?? 0,
+      REJECTED: byState.REJECTED ?? 0,
+      COMPENSATED: byState.COMPENSATED ?? 0,
+      FAILED: byState.FAILED ?? 0,
+    },
+    mismatches: { confirmedWithoutBooking, bookingWithoutConfirmed, multipleBookings },
+    invariants,
+    passed: invariants.every((i) => i.passed),
+  };
+}
+
+function byStateOf(input: InvariantInput, id: string): string | undefined {
+  return input.appointments.find((a) => a.appointmentId === id)?.state;
+}
+
+/** Counts TRANSITION lines (and their duplicates, which prove the same event) per appointment. */
+export function auditTransitionCounts(auditLogPath: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  if (!existsSync(auditLogPath)) return counts;
+  for (const line of readFileSync(auditLogPath, 'utf8').split('\n')) {
+    if (!line) continue;
+    const l = JSON.parse(line) as { kind?: string; appointmentId?: string | null };
+    if (l.kind === 'TRANSITION' && l.appointmentId)
+      counts.set(l.appointmentId, (counts.get(l.appointmentId) ?? 0) + 1);
+  }
+  return counts;
+}
+
+export interface GatherOptions {
+  redis: Redis;
+  provider: ProviderClient;
+  projectionPrefix?: string;
+  auditLogPath?: string;
+  /** A provider ledger that lists every booking (the mock's GET /__mock/ledger). */
+  ledgerUrl?: string;
+  concurrency?: number;
+}
+
+export async function gatherInvariantInput(o: GatherOptions): Promise<InvariantInput> {
+  const ids = await projectedIds(o.redis, o.projectionPrefix);
+  const appointments: AppointmentView[] = [];
+  const bookings = new Map<string, ProviderBooking[]>();
+  const queue = [...ids];
+  const worker = async () => {
+    for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
+      const view = await readProjection(o.redis, id, o.projectionPrefix);
+      if (!view) continue;
+      appointments.push(view);
+      bookings.set(id, await o.provider.findByExternalRef(id));
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency ?? 8 }, worker));
+  const ledger = o.ledgerUrl
+    ? (((await (await fetch(o.ledgerUrl)).json()) as { bookings: ProviderBooking[] }).bookings ?? [])
+    : undefined;
+  return {
+    appointments,
+    bookings,
+    ...(ledger ? { ledger } : {}),
+    ...(o.auditLogPath ? { auditTransitions: auditTransitionCounts(o.auditLogPath) } : {}),
+  };
+}
