@@ -13,6 +13,7 @@ import {
   ensureTopics,
   registerSchemas,
   topicSpecs,
+  warmUpTransactions,
 } from '@booking/kit';
 import type { Admin } from 'kafkajs';
 import type { TestProject } from 'vitest/node';
@@ -132,6 +133,13 @@ export async function setup(project: TestProject): Promise<void> {
     await ensureTopics(admin, specs);
     return new Set(await admin.listTopics());
   });
+  await warmUpTransactions(
+    createKafka({
+      clientId: 'tests-warm-up',
+      brokers: stack.kafkaBrokers.split(','),
+      logger: createLogger({ service: 'tests', level: 'warn', fd: 2 }),
+    }),
+  );
   await registerSchemas(new AvroSerde(createSchemaRegistry(stack.schemaRegistryUrl)), specs);
   process.stderr.write(
     `[tests] stack from ${stack.origin}: ${stack.kafkaBrokers} ${stack.schemaRegistryUrl} ${stack.redisUrl}\n`,

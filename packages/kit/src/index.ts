@@ -11,6 +11,7 @@ export * from './kafka/headers.js';
 export * from './kafka/register-schemas.js';
 export * from './kafka/retry-policy.js';
 export * from './kafka/serde.js';
+export * from './kafka/warm-up.js';
 export * from './lifecycle.js';
 export * from './log-fields.js';
 export * from './logger.js';

@@ -63,6 +63,7 @@ export function createCompensation(
     producer,
     logger: log,
     metrics: registry,
+    transactional: true,
     honourNotBefore: true,
     maxWaitTimeInMs: 200,
     handle: compensateHandler({

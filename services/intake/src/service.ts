@@ -56,6 +56,7 @@ export function createIntake(
     producer,
     logger: log,
     metrics: registry,
+    transactional: true,
     handle: inboundHandler({
       redis,
       topics,

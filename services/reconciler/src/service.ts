@@ -59,6 +59,7 @@ export function createReconciler(
     producer,
     logger: log,
     metrics: registry,
+    transactional: true,
     retryBackoffMs: 2000,
     handle: reconcileHandler({ provider, topics, logger: log, metrics: { decisions } }),
     // A dead letter that cannot even be read is quarantined in the audit trail (by audit itself).

@@ -7,6 +7,7 @@ import { createKafka } from '../kafka/client.js';
 import { ensureTopics } from '../kafka/ensure-topics.js';
 import { registerSchemas } from '../kafka/register-schemas.js';
 import { AvroSerde, createSchemaRegistry } from '../kafka/serde.js';
+import { warmUpTransactions } from '../kafka/warm-up.js';
 import { createLogger } from '../logger.js';
 import { topicSpecs } from '../topics.js';
 
@@ -21,7 +22,8 @@ const config = loadConfig(
 );
 const logger = createLogger({ service: 'bootstrap', level: config.LOG_LEVEL, fd: 2 });
 const specs = topicSpecs(config.RETRY_DELAYS_MS);
-const admin = createKafka({ clientId: 'bootstrap', brokers: config.KAFKA_BROKERS, logger }).admin();
+const kafka = createKafka({ clientId: 'bootstrap', brokers: config.KAFKA_BROKERS, logger });
+const admin = kafka.admin();
 try {
   await admin.connect();
   const topics = await ensureTopics(admin, specs, {
@@ -32,6 +34,7 @@ try {
     new AvroSerde(createSchemaRegistry(config.SCHEMA_REGISTRY_URL)),
     specs,
   );
+  await warmUpTransactions(kafka);
   process.stdout.write(`${JSON.stringify({ topics, subjects }, null, 2)}\n`);
 } finally {
   await admin.disconnect();

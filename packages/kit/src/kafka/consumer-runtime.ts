@@ -7,7 +7,16 @@
 //   committed, the partition is paused and the same record is tried again after a backoff.
 // - `x-not-before` in the future: the partition is paused until then (heartbeats go on) and the
 //   record is re-read on resume. Retry topics are consumed this way.
-import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+import {
+  type Consumer,
+  type EachBatchPayload,
+  type IHeaders,
+  type Kafka,
+  type KafkaMessage,
+  Partitioners,
+  type Producer,
+} from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import { DecodeError, errorCode, isTransient } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -51,6 +60,12 @@ export interface ConsumerRuntimeOptions<T> {
   retryBackoffMs?: number;
   fromBeginning?: boolean;
   metrics?: Registry;
+  /**
+   * Consume → transform → produce exactly once: the outputs and the consumed offset go in one Kafka
+   * transaction (a transactional producer of this runtime's own; consumers read committed). A
+   * crash before the commit leaves neither the outputs nor the offset.
+   */
+  transactional?: boolean;
 }
 
 const counters = new WeakMap<Registry, Counter<'consumer' | 'outcome'>>();
@@ -75,8 +90,20 @@ export class ConsumerRuntime<T> {
   private readonly counter: Counter<'consumer' | 'outcome'> | undefined;
   private joined = false;
   private stopped = false;
+  private readonly txProducer: Producer | undefined;
+  /** One transaction at a time per transactional producer: flushes queue here. */
+  private txQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: ConsumerRuntimeOptions<T>) {
+    if (opts.transactional) {
+      this.txProducer = opts.kafka.producer({
+        transactionalId: `${opts.groupId}.${opts.name}.${randomUUID()}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+    }
     this.consumer = opts.kafka.consumer({
       groupId: opts.groupId,
       readUncommitted: false,
@@ -95,6 +122,7 @@ export class ConsumerRuntime<T> {
   }
 
   async start(): Promise<void> {
+    await this.txProducer?.connect();
     await this.consumer.connect();
     for (const topic of this.opts.topics) {
       await this.consumer.subscribe({ topic, fromBeginning: this.opts.fromBeginning ?? true });
@@ -116,6 +144,35 @@ export class ConsumerRuntime<T> {
       this.consumer.disconnect(),
       new Promise((resolve) => setTimeout(resolve, boundMs).unref()),
     ]);
+    await this.txProducer?.disconnect();
+  }
+
+  /** Outputs and the next offset in one transaction; aborted (and rethrown) on any failure. */
+  private commitInTransaction(emits: Emit[], topic: string, partition: number, next: string): Promise<void> {
+    const run = async () => {
+      const producer = this.txProducer!;
+      const values = await Promise.all(emits.map((e) => this.opts.serde.encode(e.topic, e.value)));
+      const tx = await producer.transaction();
+      try {
+        if (emits.length > 0) {
+          await tx.sendBatch({
+            acks: -1,
+            topicMessages: groupByTopic(emits, values),
+          });
+        }
+        await tx.sendOffsets({
+          consumerGroupId: this.opts.groupId,
+          topics: [{ topic, partitions: [{ partition, offset: next }] }],
+        });
+        await tx.commit();
+      } catch (err) {
+        await tx.abort().catch(() => undefined);
+        throw err;
+      }
+    };
+    const result = this.txQueue.then(run, run);
+    this.txQueue = result.catch(() => undefined);
+    return result;
   }
 
   private deferPartition(payload: EachBatchPayload, offset: string, untilMs: number): void {
@@ -141,9 +198,13 @@ export class ConsumerRuntime<T> {
 
     const flush = async () => {
       if (lastDone === undefined) return;
-      if (pending.length > 0) await this.produce(pending);
       const next = (BigInt(lastDone) + 1n).toString();
-      await this.consumer.commitOffsets([{ topic, partition, offset: next }]);
+      if (this.txProducer) {
+        await this.commitInTransaction(pending, topic, partition, next);
+      } else {
+        if (pending.length > 0) await this.produce(pending);
+        await this.consumer.commitOffsets([{ topic, partition, offset: next }]);
+      }
       resolveOffset(lastDone);
       pending = [];
       lastDone = undefined;
@@ -212,9 +273,7 @@ export class ConsumerRuntime<T> {
   }
 }
 
-/** Encodes every emit, then one produce for the batch, acks from all in-sync replicas. */
-export async function produceEmits(producer: Producer, serde: AvroSerde, emits: Emit[]): Promise<void> {
-  const values = await Promise.all(emits.map((e) => serde.encode(e.topic, e.value)));
+function groupByTopic(emits: Emit[], values: Buffer[]) {
   const byTopic = new Map<
     string,
     { key: string | null; value: Buffer; headers?: Record<string, string> }[]
@@ -224,8 +283,11 @@ export async function produceEmits(producer: Producer, serde: AvroSerde, emits: 
     list.push({ key: e.key, value: values[i]!, headers: e.headers });
     byTopic.set(e.topic, list);
   });
-  await producer.sendBatch({
-    acks: -1,
-    topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-  });
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+/** Encodes every emit, then one produce for the batch, acks from all in-sync replicas. */
+export async function produceEmits(producer: Producer, serde: AvroSerde, emits: Emit[]): Promise<void> {
+  const values = await Promise.all(emits.map((e) => serde.encode(e.topic, e.value)));
+  await producer.sendBatch({ acks: -1, topicMessages: groupByTopic(emits, values) });
 }
