@@ -1,7 +1,7 @@
 // On a new cluster the first transactional producer waits while the broker creates
 // __transaction_state (seconds). Bootstrap pays that once, up front, instead of the first
 // consumer that commits in a transaction.
-import type { Kafka } from 'kafkajs';
+import { type Kafka, Partitioners } from 'kafkajs';
 
 export async function warmUpTransactions(kafka: Kafka): Promise<void> {
   const producer = kafka.producer({
