@@ -31,7 +31,7 @@ describe('circuit breaker', () => {
     // takes the single half-open trial call succeeds, so the test does not race.
     const failing = await submit(`cal-flaky-3-${randomUUID().slice(0, 8)}`);
     await waitFor('the circuit to open', async () => (await circuitGauge()) === 1);
-    expect(p.dispatch.circuit.state).toBe('open');
+    expect(p.dispatch!.circuit.state).toBe('open');
     expect(p.logs.dispatch.some((l) => l.msg === 'circuit open')).toBe(true);
     expect((await p.calls({ method: 'POST', externalRef: failing })).map((c) => c.status)).toEqual([
       503, 503, 503,
@@ -43,7 +43,7 @@ describe('circuit breaker', () => {
       const v = await p.view(healthy);
       return v?.history.some((h) => h.reason === 'CIRCUIT_OPEN') ?? false;
     });
-    expect(p.dispatch.circuit.state).toBe('open');
+    expect(p.dispatch!.circuit.state).toBe('open');
     expect(await p.calls({ method: 'POST', externalRef: healthy })).toEqual([]);
 
     // After the pause one trial call goes through (half-open); it succeeds and the circuit closes.

@@ -21,6 +21,7 @@ import {
   registerSchemas,
   retryTopicNames,
   type TopicSpec,
+  topicNames,
 } from '@booking/kit';
 import { createDispatch, dispatchConfigSchema } from '@booking/provider-dispatch';
 import { type Booking, buildMockApp, type CallRecord, type MockOptions } from '@booking/provider-mock';
@@ -36,6 +37,8 @@ export interface PipelineOptions {
   reconciler?: Record<string, string>;
   mock?: Partial<Omit<MockOptions, 'token'>>;
   retryDelaysMs?: number[];
+  /** Leave provider-dispatch out: the test runs it as a child process (dispatchEnv). */
+  externalDispatch?: boolean;
 }
 
 export interface AppointmentView {
@@ -67,17 +70,8 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
   const s = stack();
   const prefix = unique(name);
   const retryDelaysMs = opts.retryDelaysMs ?? [300, 1200];
-  const topics = {
-    inbound: `${prefix}.inbound`,
-    requested: `${prefix}.requested`,
-    pending: `${prefix}.pending`,
-    lifecycle: `${prefix}.lifecycle`,
-    dlt: `${prefix}.dlt`,
-    audit: `${prefix}.audit`,
-    compensation: `${prefix}.compensation`,
-    compensationDlt: `${prefix}.compensation-dlt`,
-    reconciliation: `${prefix}.reconciliation`,
-  };
+  // The names a service derives from TOPIC_PREFIX, so a service run as a child process agrees.
+  const topics = topicNames(`${prefix}.`);
   const projectionPrefix = `${prefix}:apt:`;
   const auditLogPath = join(ROOT, 'logs', 'tests', `${prefix}.audit.jsonl`);
   const spec = (n: string, schema: TopicSpec['schema']): TopicSpec => ({
@@ -139,21 +133,25 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     }),
     { topics, logger: createLogger({ service: 'intake', destination: intakeLogs.destination }) },
   );
-  const dispatch = createDispatch(
-    loadConfig(dispatchConfigSchema, {
-      ...common,
-      PROVIDER_URL: mockUrl,
-      PROVIDER_TOKEN: TOKEN,
-      PROVIDER_TIMEOUT_MS: '500',
-      MAX_ATTEMPTS: '3',
-      CIRCUIT_FAILURE_THRESHOLD: '1000',
-      PENDING_POLL_MIN_MS: '100',
-      DISPATCH_HTTP_PORT: '0',
-      GROUP_PREFIX: `${prefix}.dispatch`,
-      ...opts.dispatch,
-    }),
-    { topics, logger: createLogger({ service: 'provider-dispatch', destination: dispatchLogs.destination }) },
-  );
+  const dispatchEnv: Record<string, string> = {
+    ...common,
+    PROVIDER_URL: mockUrl,
+    PROVIDER_TOKEN: TOKEN,
+    PROVIDER_TIMEOUT_MS: '500',
+    MAX_ATTEMPTS: '3',
+    CIRCUIT_FAILURE_THRESHOLD: '1000',
+    PENDING_POLL_MIN_MS: '100',
+    DISPATCH_HTTP_PORT: '0',
+    GROUP_PREFIX: `${prefix}.dispatch`,
+    TOPIC_PREFIX: `${prefix}.`,
+    ...opts.dispatch,
+  };
+  const dispatch = opts.externalDispatch
+    ? undefined
+    : createDispatch(loadConfig(dispatchConfigSchema, dispatchEnv), {
+        topics,
+        logger: createLogger({ service: 'provider-dispatch', destination: dispatchLogs.destination }),
+      });
   const auditLogs = capture(join(ROOT, 'logs', 'tests', `${prefix}.audit.log`));
   const audit = createAudit(
     loadConfig(auditConfigSchema, {
@@ -193,7 +191,7 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
   );
   const [intakeUrl, dispatchUrl, auditUrl] = await Promise.all([
     intake.start(),
-    dispatch.start(),
+    dispatch ? dispatch.start() : Promise.resolve(''),
     audit.start(),
     compensation.start(),
     reconciler.start(),
@@ -213,6 +211,7 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     topics,
     intake,
     dispatch,
+    dispatchEnv,
     mockUrl,
     intakeUrl,
     dispatchUrl,
@@ -318,7 +317,7 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     async stop() {
       await Promise.all([
         intake.stop(),
-        dispatch.stop(),
+        dispatch?.stop(),
         audit.stop(),
         compensation.stop(),
         reconciler.stop(),

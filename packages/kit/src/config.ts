@@ -27,6 +27,8 @@ export const baseConfigShape = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RETRY_DELAYS_MS: msList.default([1000, 4000, 16000, 60000]),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** Prefix of every topic name (see topicNames); empty in production. */
+  TOPIC_PREFIX: z.string().default(''),
 };
 
 export const baseConfigSchema = z.object(baseConfigShape);

@@ -18,6 +18,17 @@ export const TOPIC_NAMES = {
 } as const;
 export type TopicKey = keyof typeof TOPIC_NAMES;
 
+/**
+ * The topic names with a prefix (`TOPIC_PREFIX`), so a whole pipeline can run on topics of its own
+ * (tests, a shadow deployment). No prefix: the names above.
+ */
+export function topicNames(prefix = ''): Record<TopicKey, string> {
+  return Object.fromEntries(Object.entries(TOPIC_NAMES).map(([k, v]) => [k, `${prefix}${v}`])) as Record<
+    TopicKey,
+    string
+  >;
+}
+
 export const DEFAULT_RETRY_DELAYS_MS = [1000, 4000, 16000, 60000] as const;
 
 export interface TopicSpec {

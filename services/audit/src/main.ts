@@ -1,9 +1,9 @@
-import { loadConfig } from '@booking/kit';
+import { loadConfig, topicNames } from '@booking/kit';
 import { auditConfigSchema } from './config.js';
 import { createAudit } from './service.js';
 
 const config = loadConfig(auditConfigSchema);
-const service = createAudit(config);
+const service = createAudit(config, { topics: topicNames(config.TOPIC_PREFIX) });
 const url = await service.start();
 service.logger.info({ url }, 'audit ready');
 

@@ -1,9 +1,9 @@
-import { loadConfig } from '@booking/kit';
+import { loadConfig, topicNames } from '@booking/kit';
 import { compensationConfigSchema } from './config.js';
 import { createCompensation } from './service.js';
 
 const config = loadConfig(compensationConfigSchema);
-const service = createCompensation(config);
+const service = createCompensation(config, { topics: topicNames(config.TOPIC_PREFIX) });
 const url = await service.start();
 service.logger.info({ url }, 'compensation ready');
 

@@ -1,9 +1,9 @@
-import { loadConfig } from '@booking/kit';
+import { loadConfig, topicNames } from '@booking/kit';
 import { intakeConfigSchema } from './config.js';
 import { createIntake } from './service.js';
 
 const config = loadConfig(intakeConfigSchema);
-const service = createIntake(config);
+const service = createIntake(config, { topics: topicNames(config.TOPIC_PREFIX) });
 const url = await service.start();
 service.logger.info({ url }, 'intake listening');
 

@@ -1,9 +1,9 @@
-import { loadConfig } from '@booking/kit';
+import { loadConfig, topicNames } from '@booking/kit';
 import { dispatchConfigSchema } from './config.js';
 import { createDispatch } from './service.js';
 
 const config = loadConfig(dispatchConfigSchema);
-const service = createDispatch(config);
+const service = createDispatch(config, { topics: topicNames(config.TOPIC_PREFIX) });
 const url = await service.start();
 service.logger.info({ url }, 'provider-dispatch ready');
 

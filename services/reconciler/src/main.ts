@@ -1,9 +1,9 @@
-import { loadConfig } from '@booking/kit';
+import { loadConfig, topicNames } from '@booking/kit';
 import { reconcilerConfigSchema } from './config.js';
 import { createReconciler } from './service.js';
 
 const config = loadConfig(reconcilerConfigSchema);
-const service = createReconciler(config);
+const service = createReconciler(config, { topics: topicNames(config.TOPIC_PREFIX) });
 const url = await service.start();
 service.logger.info({ url }, 'reconciler ready');
 
