@@ -25,13 +25,9 @@ const MIX: [string, number][] = [
 let p: Pipeline;
 const redis = redisClient();
 const children: ChildProcess[] = [];
-beforeAll(async () => {
-  p = await startPipeline('crash', { externalDispatch: true, mock: { delayMs: 800 } });
-});
-afterAll(async () => {
+afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   redis.disconnect();
-  await p?.stop();
 });
 
 function startDispatch(n: number): ChildProcess {
@@ -56,31 +52,74 @@ const terminalCount = async () => {
   return TERMINAL.reduce((n, s) => n + (counts[s] ?? 0), 0);
 };
 
-describe('crash: provider-dispatch killed with SIGKILL mid-run', () => {
-  it('loses nothing and books nothing twice across 500 mixed requests', { timeout: 240_000 }, async () => {
-    const calendars = Array.from({ length: 500 }, (_, i) => {
-      let slot = i % 100;
-      for (const [prefix, share] of MIX) {
-        if (slot < share) return `${prefix}${randomUUID().slice(0, 8)}`;
-        slot -= share;
+function mixedCalendars(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => {
+    let slot = i % 100;
+    for (const [prefix, share] of MIX) {
+      if (slot < share) return `${prefix}${randomUUID().slice(0, 8)}`;
+      slot -= share;
+    }
+    return `cal-immediate-${randomUUID().slice(0, 8)}`;
+  });
+}
+
+async function submitAll(calendars: string[]): Promise<string[]> {
+  const ids: string[] = [];
+  const queue = [...calendars];
+  await Promise.all(
+    Array.from({ length: 25 }, async () => {
+      for (let c = queue.pop(); c !== undefined; c = queue.pop()) {
+        const res = await p.submit(requestBody(c), `crash-${randomUUID()}`);
+        expect(res.status).toBe(202);
+        ids.push(((await res.json()) as { appointmentId: string }).appointmentId);
       }
-      return `cal-immediate-${randomUUID().slice(0, 8)}`;
-    });
+    }),
+  );
+  return ids;
+}
+
+/** Waits for every request to settle and the invariants to hold; writes the figures. */
+async function settleAndCheck(name: string, t0: number, disruptedAt: number, extra: Record<string, unknown>) {
+  await waitFor('all 500 in a terminal state', async () => (await terminalCount()) >= 500, 150_000);
+  const settleMs = Date.now() - disruptedAt;
+  const report = await waitFor('the invariants to hold', async () => {
+    const r = await p.invariants();
+    return r.passed ? r : null;
+  }).catch(async (err: unknown) => {
+    throw new Error(
+      `${(err as Error).message}\n${JSON.stringify((await p.invariants()).invariants, null, 1)}`,
+    );
+  });
+  const figures = {
+    test: name,
+    requests: 500,
+    mix: Object.fromEntries(MIX),
+    ...extra,
+    msFromDisruptionToAllTerminal: settleMs,
+    totalMs: Date.now() - t0,
+    byState: report.byState,
+    invariants: report.invariants.map((i) => ({ name: i.name, passed: i.passed })),
+    doubleBooked: await p.doubleBooked(),
+  };
+  mkdirSync(join(ROOT, 'results'), { recursive: true });
+  writeFileSync(join(ROOT, 'results', `${name}.json`), `${JSON.stringify(figures, null, 2)}\n`);
+  expect(report.appointments).toBe(500);
+  expect(report.passed).toBe(true);
+  expect(figures.doubleBooked).toEqual([]);
+}
+
+describe('crash: provider-dispatch killed with SIGKILL mid-run', () => {
+  beforeAll(async () => {
+    p = await startPipeline('crash', { externalDispatch: true, mock: { delayMs: 800 } });
+  });
+  afterAll(async () => {
+    await p?.stop();
+  });
+
+  it('loses nothing and books nothing twice across 500 mixed requests', { timeout: 240_000 }, async () => {
     const t0 = Date.now();
     const first = startDispatch(1);
-    const ids: string[] = [];
-    const queue = [...calendars];
-    await Promise.all(
-      Array.from({ length: 25 }, async () => {
-        for (let c = queue.pop(); c !== undefined; c = queue.pop()) {
-          const res = await p.submit(requestBody(c), `crash-${randomUUID()}`);
-          expect(res.status).toBe(202);
-          ids.push(((await res.json()) as { appointmentId: string }).appointmentId);
-        }
-      }),
-    );
-    expect(ids).toHaveLength(500);
-
+    expect(await submitAll(mixedCalendars(500))).toHaveLength(500);
     await waitFor(
       '100 appointments settled before the kill',
       async () => (await terminalCount()) >= 100,
@@ -91,33 +130,33 @@ describe('crash: provider-dispatch killed with SIGKILL mid-run', () => {
     await exited(first);
     const killedAt = Date.now();
     startDispatch(2);
+    await settleAndCheck('crash-dispatch', t0, killedAt, { kills: 1, settledAtKill });
+  });
+});
 
-    await waitFor('all 500 in a terminal state', async () => (await terminalCount()) >= 500, 150_000);
-    const settleMs = Date.now() - killedAt;
-    const report = await waitFor('the invariants to hold', async () => {
-      const r = await p.invariants();
-      return r.passed ? r : null;
-    }).catch(async (err: unknown) => {
-      throw new Error(
-        `${(err as Error).message}\n${JSON.stringify((await p.invariants()).invariants, null, 1)}`,
-      );
-    });
-    const figures = {
-      test: 'crash-dispatch',
-      requests: 500,
-      mix: Object.fromEntries(MIX),
-      kills: 1,
-      settledAtKill,
-      msFromKillToAllTerminal: settleMs,
-      totalMs: Date.now() - t0,
-      byState: report.byState,
-      invariants: report.invariants.map((i) => ({ name: i.name, passed: i.passed })),
-      doubleBooked: await p.doubleBooked(),
-    };
-    mkdirSync(join(ROOT, 'results'), { recursive: true });
-    writeFileSync(join(ROOT, 'results', 'crash-dispatch.json'), `${JSON.stringify(figures, null, 2)}\n`);
-    expect(report.appointments).toBe(500);
-    expect(report.passed).toBe(true);
-    expect(figures.doubleBooked).toEqual([]);
+describe('rebalance: two provider-dispatch instances in one group, one leaving mid-run', () => {
+  beforeAll(async () => {
+    p = await startPipeline('rebalance', { externalDispatch: true, mock: { delayMs: 800 } });
+  });
+  afterAll(async () => {
+    await p?.stop();
+  });
+
+  it('loses nothing and books nothing twice when a member leaves', { timeout: 240_000 }, async () => {
+    const t0 = Date.now();
+    const leaving = startDispatch(1);
+    startDispatch(2);
+    expect(await submitAll(mixedCalendars(500))).toHaveLength(500);
+    await waitFor(
+      '100 appointments settled before the leave',
+      async () => (await terminalCount()) >= 100,
+      90_000,
+    );
+    const settledAtLeave = await terminalCount();
+    leaving.kill('SIGTERM'); // graceful: finishes its batch, leaves the group, the other takes over
+    await exited(leaving);
+    const leftAt = Date.now();
+    expect(leaving.exitCode).toBe(0);
+    await settleAndCheck('crash-rebalance', t0, leftAt, { instances: 2, leaves: 1, settledAtLeave });
   });
 });
