@@ -90,6 +90,22 @@ describe('audit', () => {
     expect(metrics).toMatch(/booking_appointments_by_state\{[^}]*state="REQUESTED"[^}]*\} 0/);
   });
 
+  it('writes the reconciliation report on demand: counts per terminal state and mismatches', async () => {
+    const res = await fetch(`${p.auditUrl}/reconciliation`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as {
+      terminal: Record<string, number>;
+      mismatches: Record<string, string[]>;
+      passed: boolean;
+    };
+    expect(report.terminal.CONFIRMED).toBeGreaterThanOrEqual(3);
+    expect(report.mismatches).toEqual({
+      confirmedWithoutBooking: [],
+      bookingWithoutConfirmed: [],
+      multipleBookings: [],
+    });
+  });
+
   it('leaves the ledger with no slot booked twice', async () => {
     expect(await p.ledger()).not.toEqual([]);
     expect(await p.doubleBooked()).toEqual([]);

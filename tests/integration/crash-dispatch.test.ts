@@ -1,15 +1,15 @@
 // Crash test: 500 mixed requests while the provider-dispatch process is killed with SIGKILL mid-run
 // and restarted. Nothing may be lost or booked twice: every request ends in a terminal state, and
 // the invariant checker passes against the provider's ledger. Figures go to results/crash-dispatch.json.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { countsByState } from '@booking/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisClient, waitFor } from '../support/helpers.js';
 import { type Pipeline, requestBody, startPipeline } from '../support/pipeline.js';
+import { exited, killAll, startService } from '../support/processes.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TERMINAL = ['CONFIRMED', 'REJECTED', 'COMPENSATED', 'FAILED'];
@@ -24,29 +24,17 @@ const MIX: [string, number][] = [
 
 let p: Pipeline;
 const redis = redisClient();
-const children: ChildProcess[] = [];
 afterAll(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killAll();
   redis.disconnect();
 });
 
-function startDispatch(n: number): ChildProcess {
-  const logFile = join(ROOT, 'logs', 'tests', `${p.topics.requested}.dispatch-child-${n}.log`);
-  mkdirSync(dirname(logFile), { recursive: true });
-  const child = spawn(process.execPath, [join(ROOT, 'services/provider-dispatch/dist/main.js')], {
-    env: { ...process.env, ...p.dispatchEnv, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out = createWriteStream(logFile);
-  child.stdout?.pipe(out);
-  child.stderr?.pipe(out);
-  children.push(child);
-  return child;
-}
-const exited = (c: ChildProcess) =>
-  c.exitCode !== null || c.signalCode !== null
-    ? Promise.resolve()
-    : new Promise<void>((r) => c.once('exit', () => r()));
+const startDispatch = (n: number) =>
+  startService(
+    'services/provider-dispatch/dist/main.js',
+    p.dispatchEnv,
+    `${p.topics.requested}.dispatch-child-${n}`,
+  );
 const terminalCount = async () => {
   const counts = await countsByState(redis, p.projectionPrefix);
   return TERMINAL.reduce((n, s) => n + (counts[s] ?? 0), 0);

@@ -37,8 +37,12 @@ export interface PipelineOptions {
   reconciler?: Record<string, string>;
   mock?: Partial<Omit<MockOptions, 'token'>>;
   retryDelaysMs?: number[];
+  /** Another Redis than the stack's (the Redis-restart test runs its own). */
+  redisUrl?: string;
   /** Leave provider-dispatch out: the test runs it as a child process (dispatchEnv). */
   externalDispatch?: boolean;
+  /** Leave compensation out: the test runs it as a child process (compensationEnv). */
+  externalCompensation?: boolean;
 }
 
 export interface AppointmentView {
@@ -115,7 +119,7 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
   const common = {
     KAFKA_BROKERS: s.kafkaBrokers,
     SCHEMA_REGISTRY_URL: s.schemaRegistryUrl,
-    REDIS_URL: s.redisUrl,
+    REDIS_URL: opts.redisUrl ?? s.redisUrl,
     LOG_LEVEL: 'info',
     RETRY_DELAYS_MS: retryDelaysMs.join(','),
     SHUTDOWN_TIMEOUT_MS: '5000',
@@ -160,21 +164,29 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
       AUDIT_LOG_PATH: auditLogPath,
       PROJECTION_PREFIX: projectionPrefix,
       GROUP_PREFIX: `${prefix}.audit`,
+      PROVIDER_URL: mockUrl,
+      PROVIDER_TOKEN: TOKEN,
+      PROVIDER_LEDGER_URL: `${mockUrl}/__mock/ledger`,
+      RECONCILIATION_REPORT_PATH: join(ROOT, 'logs', 'tests', `${prefix}.reconciliation.json`),
     }),
     { topics, logger: createLogger({ service: 'audit', destination: auditLogs.destination }) },
   );
   const compensationLogs = capture(join(ROOT, 'logs', 'tests', `${prefix}.compensation.log`));
-  const compensation = createCompensation(
-    loadConfig(compensationConfigSchema, {
-      ...common,
-      PROVIDER_URL: mockUrl,
-      PROVIDER_TOKEN: TOKEN,
-      MAX_ATTEMPTS: '3',
-      COMPENSATION_HTTP_PORT: '0',
-      GROUP_PREFIX: `${prefix}.compensation`,
-    }),
-    { topics, logger: createLogger({ service: 'compensation', destination: compensationLogs.destination }) },
-  );
+  const compensationEnv: Record<string, string> = {
+    ...common,
+    PROVIDER_URL: mockUrl,
+    PROVIDER_TOKEN: TOKEN,
+    MAX_ATTEMPTS: '3',
+    COMPENSATION_HTTP_PORT: '0',
+    GROUP_PREFIX: `${prefix}.compensation`,
+    TOPIC_PREFIX: `${prefix}.`,
+  };
+  const compensation = opts.externalCompensation
+    ? undefined
+    : createCompensation(loadConfig(compensationConfigSchema, compensationEnv), {
+        topics,
+        logger: createLogger({ service: 'compensation', destination: compensationLogs.destination }),
+      });
   const reconcilerLogs = capture(join(ROOT, 'logs', 'tests', `${prefix}.reconciler.log`));
   const reconciler = createReconciler(
     loadConfig(reconcilerConfigSchema, {
@@ -193,7 +205,7 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     intake.start(),
     dispatch ? dispatch.start() : Promise.resolve(''),
     audit.start(),
-    compensation.start(),
+    compensation ? compensation.start() : Promise.resolve(''),
     reconciler.start(),
   ]);
 
@@ -212,6 +224,7 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     intake,
     dispatch,
     dispatchEnv,
+    compensationEnv,
     mockUrl,
     intakeUrl,
     dispatchUrl,
@@ -297,7 +310,7 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     },
     /** The invariant report for this pipeline's appointments (projection, provider, ledger, audit trail). */
     invariants: async () => {
-      const redis = redisClient();
+      const redis = redisClient(opts.redisUrl);
       try {
         return checkInvariants(
           await gatherInvariantInput({
@@ -319,7 +332,7 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
         intake.stop(),
         dispatch?.stop(),
         audit.stop(),
-        compensation.stop(),
+        compensation?.stop(),
         reconciler.stop(),
       ]);
       await mock.close();

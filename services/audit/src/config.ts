@@ -17,6 +17,12 @@ export const auditConfigSchema = z.object({
     .positive()
     .default(30 * DAY),
   GROUP_PREFIX: z.string().default('audit'),
+  /** For POST /reconciliation: the provider to check the pipeline's states against. */
+  PROVIDER_URL: z.url().optional(),
+  PROVIDER_TOKEN: z.string().min(8).optional(),
+  /** Optional: a ledger listing every booking (the mock's /__mock/ledger). */
+  PROVIDER_LEDGER_URL: z.url().optional(),
+  RECONCILIATION_REPORT_PATH: z.string().default('results/reconciliation.json'),
 });
 
 export type AuditConfig = z.infer<typeof auditConfigSchema>;

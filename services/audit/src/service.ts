@@ -1,10 +1,14 @@
 // Composition root of audit, used by main.ts and by the tests.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import {
   AvroSerde,
   buildOpsServer,
   ConsumerRuntime,
   type ConsumerRuntimeOptions,
   Counter,
+  checkInvariants,
   countsByState,
   createKafka,
   createLogger,
@@ -12,7 +16,9 @@ import {
   createProducer,
   createSchemaRegistry,
   Gauge,
+  gatherInvariantInput,
   type Logger,
+  ProviderClient,
   STATES,
 } from '@booking/kit';
 import type { FastifyInstance } from 'fastify';
@@ -129,6 +135,31 @@ export function createAudit(
       consumers: runtimes.every((r) => r.ready),
     }),
   });
+  // On demand: the pipeline's states checked against the provider, written to the report file.
+  ops.post('/reconciliation', async (_req, reply) => {
+    if (!config.PROVIDER_URL || !config.PROVIDER_TOKEN) {
+      return reply
+        .code(409)
+        .send({ error: 'NOT_CONFIGURED', message: 'set PROVIDER_URL and PROVIDER_TOKEN' });
+    }
+    const report = checkInvariants(
+      await gatherInvariantInput({
+        redis,
+        provider: new ProviderClient({
+          baseUrl: config.PROVIDER_URL,
+          token: config.PROVIDER_TOKEN,
+          timeoutMs: 5000,
+        }),
+        projectionPrefix: config.PROJECTION_PREFIX,
+        auditLogPath: config.AUDIT_LOG_PATH,
+        ledgerUrl: config.PROVIDER_LEDGER_URL,
+      }),
+    );
+    mkdirSync(dirname(config.RECONCILIATION_REPORT_PATH), { recursive: true });
+    writeFileSync(config.RECONCILIATION_REPORT_PATH, `${JSON.stringify(report, null, 2)}\n`);
+    return report;
+  });
+
   return {
     ops,
     logger: log,

@@ -8,6 +8,7 @@ export async function warmUpTransactions(kafka: Kafka): Promise<void> {
     transactionalId: 'booking.bootstrap.warm-up',
     idempotent: true,
     maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
   });
   await producer.connect(); // InitProducerId: finds (or makes) the transaction coordinator
   const tx = await producer.transaction();
