@@ -106,6 +106,9 @@ describe('crash: compensation killed with SIGKILL mid-batch', () => {
     const report = await waitFor('the invariants to hold', async () => {
       const r = await p.invariants();
       return r.passed ? r : null;
+    }).catch(async (err: unknown) => {
+      const failing = (await p.invariants()).invariants.filter((i) => !i.passed);
+      throw new Error(`${(err as Error).message}\n${JSON.stringify(failing, null, 1)}`);
     });
     const ours = new Set<string>(ids);
     const ledger = (await p.ledger()).filter((b) => ours.has(b.externalRef));

@@ -137,6 +137,9 @@ describe('Redis restarted mid-run', () => {
     const report = await waitFor('the invariants to hold', async () => {
       const r = await p.invariants();
       return r.passed ? r : null;
+    }).catch(async (err: unknown) => {
+      const failing = (await p.invariants()).invariants.filter((i) => !i.passed);
+      throw new Error(`${(err as Error).message}\n${JSON.stringify(failing, null, 1)}`);
     });
     const figures = {
       test: 'crash-redis-restart',

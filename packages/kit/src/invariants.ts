@@ -122,17 +122,26 @@ function byStateOf(input: InvariantInput, id: string): string | undefined {
   return input.appointments.find((a) => a.appointmentId === id)?.state;
 }
 
-/** Counts TRANSITION lines (and their duplicates, which prove the same event) per appointment. */
+/**
+ * Distinct lifecycle events per appointment in the audit trail's TRANSITION lines. A line written
+ * again for the same event (redelivery, retry) has the same event id and is counted once.
+ */
 export function auditTransitionCounts(auditLogPath: string): Map<string, number> {
-  const counts = new Map<string, number>();
-  if (!existsSync(auditLogPath)) return counts;
+  const events = new Map<string, Set<string>>();
+  if (!existsSync(auditLogPath)) return new Map();
   for (const line of readFileSync(auditLogPath, 'utf8').split('\n')) {
     if (!line) continue;
-    const l = JSON.parse(line) as { kind?: string; appointmentId?: string | null };
-    if (l.kind === 'TRANSITION' && l.appointmentId)
-      counts.set(l.appointmentId, (counts.get(l.appointmentId) ?? 0) + 1);
+    const l = JSON.parse(line) as {
+      kind?: string;
+      appointmentId?: string | null;
+      payload?: { eventId?: string };
+    };
+    if (l.kind !== 'TRANSITION' || !l.appointmentId || !l.payload?.eventId) continue;
+    const set = events.get(l.appointmentId) ?? new Set<string>();
+    set.add(l.payload.eventId);
+    events.set(l.appointmentId, set);
   }
-  return counts;
+  return new Map([...events].map(([id, set]) => [id, set.size]));
 }
 
 export interface GatherOptions {

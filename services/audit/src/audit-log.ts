@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 
 export interface AuditLine {
   auditId: string;
-  kind: 'TRANSITION' | 'ILLEGAL_TRANSITION' | 'DUPLICATE_EVENT' | 'DEAD_LETTER' | 'QUARANTINE' | 'ALERT';
+  kind: 'TRANSITION' | 'ILLEGAL_TRANSITION' | 'DEAD_LETTER' | 'QUARANTINE' | 'ALERT';
   appointmentId: string | null;
   correlationId: string | null;
   from: string | null;
@@ -17,6 +17,8 @@ export interface AuditLine {
   at: string;
   recordedAt: string;
   alert?: true;
+  /** The event was already applied (a redelivery or a retry); the line repeats it. */
+  duplicate?: true;
   payload?: unknown;
 }
 

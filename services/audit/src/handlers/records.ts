@@ -50,7 +50,9 @@ export function lifecycleHandler(deps: RecordDeps) {
       at: new Date(e.at).toISOString(),
       payload: { eventId: e.eventId, actor: e.actor, attempt: e.attempt, bookingId: e.bookingId },
     };
-    if (result.kind === 'duplicate') line.kind = 'DUPLICATE_EVENT';
+    // Already applied: a redelivery, or our own retry after Redis applied the event but its answer
+    // was lost. The line is written again, marked, so the trail cannot miss the transition.
+    if (result.kind === 'duplicate') line.duplicate = true;
     if (result.kind === 'illegal') {
       line.kind = 'ILLEGAL_TRANSITION';
       line.alert = true;
