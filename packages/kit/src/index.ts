@@ -20,6 +20,8 @@ export * from './ops-server.js';
 export * from './pii.js';
 export * from './projection.js';
 export * from './provider/client.js';
+export * from './run-service.js';
 export * from './saga.js';
+export * from './service-context.js';
 export * from './state-machine.js';
 export * from './topics.js';

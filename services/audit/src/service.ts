@@ -3,18 +3,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
-  AvroSerde,
   buildOpsServer,
   ConsumerRuntime,
   type ConsumerRuntimeOptions,
   Counter,
   checkInvariants,
   countsByState,
-  createKafka,
-  createLogger,
-  createMetricsRegistry,
-  createProducer,
-  createSchemaRegistry,
+  createServiceContext,
   Gauge,
   gatherInvariantInput,
   type Logger,
@@ -22,7 +17,6 @@ import {
   STATES,
 } from '@booking/kit';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import { AuditLog } from './audit-log.js';
 import type { AuditConfig } from './config.js';
 import { auditRecordHandler, deadLetterHandler, lifecycleHandler } from './handlers/records.js';
@@ -40,13 +34,8 @@ export function createAudit(
   config: AuditConfig,
   { topics = DEFAULT_TOPICS, logger }: { topics?: AuditTopics; logger?: Logger } = {},
 ): AuditService {
-  const log = logger ?? createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
-  const registry = createMetricsRegistry(config.SERVICE_NAME);
-  const kafka = createKafka({ clientId: config.SERVICE_NAME, brokers: config.KAFKA_BROKERS, logger: log });
-  const producer = createProducer(kafka);
-  const serde = new AvroSerde(createSchemaRegistry(config.SCHEMA_REGISTRY_URL));
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
-  redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
+  const ctx = createServiceContext(config, logger);
+  const { log, registry, kafka, producer, serde, redis } = ctx;
   const auditLog = new AuditLog(config.AUDIT_LOG_PATH);
   const alerts = new Counter({
     name: 'booking_alerts_total',
@@ -120,18 +109,11 @@ export function createAudit(
     common('dlt', group.dlt, topics.dlt, deadLetterHandler(deps)),
     common('records', group.records, topics.audit, auditRecordHandler(deps)),
   ];
-  let kafkaUp = false;
-  producer.on(producer.events.CONNECT, () => {
-    kafkaUp = true;
-  });
   const ops = buildOpsServer({
     registry,
     health: async () => ({
-      kafka: kafkaUp,
-      redis: await redis
-        .ping()
-        .then((r) => r === 'PONG')
-        .catch(() => false),
+      kafka: ctx.kafkaUp(),
+      redis: await ctx.redisUp(),
       consumers: runtimes.every((r) => r.ready),
     }),
   });

@@ -1,14 +1,9 @@
 // Composition root of compensation, used by main.ts and by the tests.
 import {
-  AvroSerde,
   buildOpsServer,
   ConsumerRuntime,
   Counter,
-  createKafka,
-  createLogger,
-  createMetricsRegistry,
-  createProducer,
-  createSchemaRegistry,
+  createServiceContext,
   deadLetterEmit,
   type Logger,
   ProviderClient,
@@ -30,11 +25,8 @@ export function createCompensation(
   config: CompensationConfig,
   { topics = DEFAULT_TOPICS, logger }: { topics?: CompensationTopics; logger?: Logger } = {},
 ): CompensationService {
-  const log = logger ?? createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
-  const registry = createMetricsRegistry(config.SERVICE_NAME);
-  const kafka = createKafka({ clientId: config.SERVICE_NAME, brokers: config.KAFKA_BROKERS, logger: log });
-  const producer = createProducer(kafka);
-  const serde = new AvroSerde(createSchemaRegistry(config.SCHEMA_REGISTRY_URL));
+  const ctx = createServiceContext(config, logger);
+  const { log, registry, kafka, producer, serde } = ctx;
   const provider = new ProviderClient({
     baseUrl: config.PROVIDER_URL,
     token: config.PROVIDER_TOKEN,
@@ -82,11 +74,10 @@ export function createCompensation(
       return [deadLetterEmit({ dltTopic: topics.compensationDlt, source, reason, error })];
     },
   });
-  let kafkaUp = false;
-  producer.on(producer.events.CONNECT, () => {
-    kafkaUp = true;
+  const ops = buildOpsServer({
+    registry,
+    health: async () => ({ kafka: ctx.kafkaUp(), consumer: runtime.ready }),
   });
-  const ops = buildOpsServer({ registry, health: async () => ({ kafka: kafkaUp, consumer: runtime.ready }) });
   return {
     ops,
     logger: log,

@@ -1,18 +1,7 @@
 // Composition root of intake, used by main.ts and by the tests (which pass their own topics).
-import {
-  AvroSerde,
-  ConsumerRuntime,
-  createKafka,
-  createLogger,
-  createMetricsRegistry,
-  createProducer,
-  createSchemaRegistry,
-  deadLetterEmit,
-  type Logger,
-} from '@booking/kit';
+import { ConsumerRuntime, createServiceContext, deadLetterEmit, type Logger } from '@booking/kit';
 import type { InboundRequest } from '@booking/schemas';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import type { IntakeConfig } from './config.js';
 import { inboundHandler } from './handlers/inbound.js';
 import { buildHttpApp } from './http.js';
@@ -30,22 +19,10 @@ export function createIntake(
   config: IntakeConfig,
   { topics = DEFAULT_TOPICS, logger }: { topics?: IntakeTopics; logger?: Logger } = {},
 ): IntakeService {
-  const log = logger ?? createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
-  const registry = createMetricsRegistry(config.SERVICE_NAME);
+  const ctx = createServiceContext(config, logger);
+  const { log, registry, kafka, producer, serde, redis } = ctx;
   const metrics = intakeMetrics(registry);
-  const kafka = createKafka({ clientId: config.SERVICE_NAME, brokers: config.KAFKA_BROKERS, logger: log });
-  const producer = createProducer(kafka);
-  const serde = new AvroSerde(createSchemaRegistry(config.SCHEMA_REGISTRY_URL));
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
-  redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
   const group = groups(config.GROUP_PREFIX);
-  let kafkaUp = false;
-  producer.on(producer.events.CONNECT, () => {
-    kafkaUp = true;
-  });
-  producer.on(producer.events.DISCONNECT, () => {
-    kafkaUp = false;
-  });
 
   const inbound = new ConsumerRuntime<InboundRequest>({
     name: 'inbound',
@@ -70,23 +47,12 @@ export function createIntake(
       return [deadLetterEmit({ dltTopic: topics.dlt, source, reason, error })];
     },
   });
-  const health = async () => {
-    const registryUp = await fetch(`${config.SCHEMA_REGISTRY_URL}/subjects`, {
-      signal: AbortSignal.timeout(2000),
-    })
-      .then((r) => r.ok)
-      .catch(() => false);
-    const redisUp = await redis
-      .ping()
-      .then((r) => r === 'PONG')
-      .catch(() => false);
-    return {
-      kafka: kafkaUp,
-      schemaRegistry: registryUp,
-      redis: redisUp,
-      inboundConsumer: inbound.ready,
-    };
-  };
+  const health = async () => ({
+    kafka: ctx.kafkaUp(),
+    schemaRegistry: await ctx.registryUp(),
+    redis: await ctx.redisUp(),
+    inboundConsumer: inbound.ready,
+  });
 
   const app = buildHttpApp({
     redis,

@@ -1,20 +1,9 @@
-import { loadConfig, topicNames } from '@booking/kit';
+import { loadConfig, runService, topicNames } from '@booking/kit';
 import { dispatchConfigSchema } from './config.js';
 import { createDispatch } from './service.js';
 
 const config = loadConfig(dispatchConfigSchema);
-const service = createDispatch(config, { topics: topicNames(config.TOPIC_PREFIX) });
-const url = await service.start();
-service.logger.info({ url }, 'provider-dispatch ready');
-
-let stopping = false;
-const stop = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  service.logger.info({ signal }, 'shutting down');
-  setTimeout(() => process.exit(1), config.SHUTDOWN_TIMEOUT_MS + 2000).unref();
-  await service.stop();
-  process.exit(0);
-};
-process.once('SIGTERM', () => void stop('SIGTERM'));
-process.once('SIGINT', () => void stop('SIGINT'));
+await runService(
+  createDispatch(config, { topics: topicNames(config.TOPIC_PREFIX) }),
+  config.SHUTDOWN_TIMEOUT_MS,
+);

@@ -1,21 +1,15 @@
 // Composition root of provider-dispatch, used by main.ts and by the tests.
 import { randomUUID } from 'node:crypto';
 import {
-  AvroSerde,
   buildOpsServer,
   ConsumerRuntime,
-  createKafka,
-  createLogger,
-  createMetricsRegistry,
-  createProducer,
-  createSchemaRegistry,
+  createServiceContext,
   deadLetterEmit,
   type Logger,
   ProviderClient,
 } from '@booking/kit';
 import type { AppointmentRequested, ProviderPoll } from '@booking/schemas';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import { createCircuit, type ProviderCircuit } from './adapters/circuit.js';
 import type { DispatchConfig } from './config.js';
 import { type DispatchTopics, dispatchHandler } from './handlers/dispatch.js';
@@ -35,14 +29,9 @@ export function createDispatch(
   config: DispatchConfig,
   { topics = DEFAULT_TOPICS, logger }: { topics?: DispatchTopics; logger?: Logger } = {},
 ): DispatchService {
-  const log = logger ?? createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
-  const registry = createMetricsRegistry(config.SERVICE_NAME);
+  const ctx = createServiceContext(config, logger);
+  const { log, registry, kafka, producer, serde, redis } = ctx;
   const metrics = dispatchMetrics(registry);
-  const kafka = createKafka({ clientId: config.SERVICE_NAME, brokers: config.KAFKA_BROKERS, logger: log });
-  const producer = createProducer(kafka);
-  const serde = new AvroSerde(createSchemaRegistry(config.SCHEMA_REGISTRY_URL));
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
-  redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
   const provider = new ProviderClient({
     baseUrl: config.PROVIDER_URL,
     token: config.PROVIDER_TOKEN,
@@ -65,13 +54,6 @@ export function createDispatch(
     metrics.deadLetters.inc({ reason });
     return [deadLetterEmit({ dltTopic: topics.dlt, source, reason, error })];
   };
-  let kafkaUp = false;
-  producer.on(producer.events.CONNECT, () => {
-    kafkaUp = true;
-  });
-  producer.on(producer.events.DISCONNECT, () => {
-    kafkaUp = false;
-  });
 
   const requests = new ConsumerRuntime<AppointmentRequested>({
     name: 'requests',
@@ -132,16 +114,9 @@ export function createDispatch(
   const ops = buildOpsServer({
     registry,
     health: async () => ({
-      kafka: kafkaUp,
-      schemaRegistry: await fetch(`${config.SCHEMA_REGISTRY_URL}/subjects`, {
-        signal: AbortSignal.timeout(2000),
-      })
-        .then((r) => r.ok)
-        .catch(() => false),
-      redis: await redis
-        .ping()
-        .then((r) => r === 'PONG')
-        .catch(() => false),
+      kafka: ctx.kafkaUp(),
+      schemaRegistry: await ctx.registryUp(),
+      redis: await ctx.redisUp(),
       requestsConsumer: requests.ready,
       pollsConsumer: polls.ready,
     }),

@@ -1,20 +1,14 @@
 // Composition root of the reconciler, used by main.ts and by the tests.
 import {
-  AvroSerde,
   buildOpsServer,
   ConsumerRuntime,
   Counter,
-  createKafka,
-  createLogger,
-  createMetricsRegistry,
-  createProducer,
-  createSchemaRegistry,
+  createServiceContext,
   type Logger,
   ProviderClient,
 } from '@booking/kit';
 import type { DeadLetter } from '@booking/schemas';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import type { ReconcilerConfig } from './config.js';
 import { type ReconcilerTopics, reconcileHandler } from './handlers/reconcile.js';
 import { sweepOnce } from './sweep.js';
@@ -32,13 +26,8 @@ export function createReconciler(
   config: ReconcilerConfig,
   { topics = DEFAULT_TOPICS, logger }: { topics?: ReconcilerTopics; logger?: Logger } = {},
 ): ReconcilerService {
-  const log = logger ?? createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
-  const registry = createMetricsRegistry(config.SERVICE_NAME);
-  const kafka = createKafka({ clientId: config.SERVICE_NAME, brokers: config.KAFKA_BROKERS, logger: log });
-  const producer = createProducer(kafka);
-  const serde = new AvroSerde(createSchemaRegistry(config.SCHEMA_REGISTRY_URL));
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
-  redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
+  const ctx = createServiceContext(config, logger);
+  const { log, registry, kafka, producer, serde, redis } = ctx;
   const provider = new ProviderClient({
     baseUrl: config.PROVIDER_URL,
     token: config.PROVIDER_TOKEN,
@@ -76,11 +65,10 @@ export function createReconciler(
       logger: log,
     });
   let timer: NodeJS.Timeout | undefined;
-  let kafkaUp = false;
-  producer.on(producer.events.CONNECT, () => {
-    kafkaUp = true;
+  const ops = buildOpsServer({
+    registry,
+    health: async () => ({ kafka: ctx.kafkaUp(), consumer: runtime.ready }),
   });
-  const ops = buildOpsServer({ registry, health: async () => ({ kafka: kafkaUp, consumer: runtime.ready }) });
   return {
     ops,
     logger: log,

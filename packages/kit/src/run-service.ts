@@ -1,0 +1,26 @@
+// The entry point every service shares: start, then stop within a bound on SIGTERM or SIGINT
+// (house rule 9: stop consuming, finish the batch in hand, flush, commit, close).
+import type { Logger } from './logger.js';
+
+export interface RunnableService {
+  logger: Logger;
+  start(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function runService(service: RunnableService, shutdownTimeoutMs: number): Promise<void> {
+  const url = await service.start();
+  service.logger.info({ url }, 'ready');
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    service.logger.info({ signal }, 'shutting down');
+    // The bound: whatever has not closed by then is abandoned (and its offsets stay uncommitted).
+    setTimeout(() => process.exit(1), shutdownTimeoutMs + 2000).unref();
+    await service.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
