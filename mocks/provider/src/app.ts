@@ -168,17 +168,21 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
         byIdempotencyKey.set(idemKey, b.bookingId);
       return b;
     };
+    /** Commits a CONFIRMED booking and answers 201. */
+    const confirmNow = () => {
+      const b = created(commit(body, 'CONFIRMED'));
+      return send(
+        req,
+        reply,
+        201,
+        { bookingId: b.bookingId, status: 'CONFIRMED', externalRef: b.externalRef },
+        body,
+      );
+    };
     switch (behaviour) {
       case 'immediate':
       case 'cancel-fails': {
-        const b = created(commit(body, 'CONFIRMED'));
-        return send(
-          req,
-          reply,
-          201,
-          { bookingId: b.bookingId, status: 'CONFIRMED', externalRef: b.externalRef },
-          body,
-        );
+        return confirmNow();
       }
       case 'pending':
       case 'pending-rejected': {
@@ -208,14 +212,7 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
       case 'flaky': {
         const failures = countIn(calendarId, 'cal-flaky-') ?? options.flakyFailures;
         if (n <= failures) return send(req, reply, 503, { error: 'UNAVAILABLE' }, body);
-        const b = created(commit(body, 'CONFIRMED'));
-        return send(
-          req,
-          reply,
-          201,
-          { bookingId: b.bookingId, status: 'CONFIRMED', externalRef: b.externalRef },
-          body,
-        );
+        return confirmNow();
       }
       case 'always-fail':
         return send(req, reply, 503, { error: 'UNAVAILABLE' }, body);
@@ -226,14 +223,7 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
           reply.header('retry-after', String(options.retryAfterS));
           return send(req, reply, 429, { error: 'RATE_LIMITED' }, body);
         }
-        const b = created(commit(body, 'CONFIRMED'));
-        return send(
-          req,
-          reply,
-          201,
-          { bookingId: b.bookingId, status: 'CONFIRMED', externalRef: b.externalRef },
-          body,
-        );
+        return confirmNow();
       }
       case 'ghost': {
         // The provider commits, then the connection drops before any answer.
@@ -243,14 +233,7 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
           req.raw.socket.destroy();
           return reply.hijack();
         }
-        const b = created(commit(body, 'CONFIRMED'));
-        return send(
-          req,
-          reply,
-          201,
-          { bookingId: b.bookingId, status: 'CONFIRMED', externalRef: b.externalRef },
-          body,
-        );
+        return confirmNow();
       }
     }
   });

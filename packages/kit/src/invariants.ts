@@ -6,7 +6,8 @@
 //   5. the audit trail has every transition;
 //   6. (with a full ledger) no live booking belongs to an appointment the pipeline does not know.
 // `checkInvariants` is pure; `gatherInvariantInput` reads Redis, the provider and the audit trail.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Redis } from 'ioredis';
 import { type AppointmentView, projectedIds, readProjection } from './projection.js';
 import type { ProviderBooking, ProviderClient } from './provider/client.js';
@@ -177,4 +178,14 @@ export async function gatherInvariantInput(o: GatherOptions): Promise<InvariantI
     ...(ledger ? { ledger } : {}),
     ...(o.auditLogPath ? { auditTransitions: auditTransitionCounts(o.auditLogPath) } : {}),
   };
+}
+
+/** Gathers, checks, and (with `out`) writes the report as JSON: the command and audit's endpoint. */
+export async function reconcileNow(o: GatherOptions & { out?: string }): Promise<InvariantReport> {
+  const report = checkInvariants(await gatherInvariantInput(o));
+  if (o.out) {
+    mkdirSync(dirname(o.out), { recursive: true });
+    writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
+  }
+  return report;
 }

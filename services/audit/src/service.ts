@@ -1,19 +1,16 @@
 // Composition root of audit, used by main.ts and by the tests.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import {
   buildOpsServer,
   ConsumerRuntime,
   type ConsumerRuntimeOptions,
   Counter,
-  checkInvariants,
   countsByState,
   createServiceContext,
   Gauge,
-  gatherInvariantInput,
   type Logger,
   ProviderClient,
+  reconcileNow,
   STATES,
 } from '@booking/kit';
 import type { FastifyInstance } from 'fastify';
@@ -124,21 +121,18 @@ export function createAudit(
         .code(409)
         .send({ error: 'NOT_CONFIGURED', message: 'set PROVIDER_URL and PROVIDER_TOKEN' });
     }
-    const report = checkInvariants(
-      await gatherInvariantInput({
-        redis,
-        provider: new ProviderClient({
-          baseUrl: config.PROVIDER_URL,
-          token: config.PROVIDER_TOKEN,
-          timeoutMs: 5000,
-        }),
-        projectionPrefix: config.PROJECTION_PREFIX,
-        auditLogPath: config.AUDIT_LOG_PATH,
-        ledgerUrl: config.PROVIDER_LEDGER_URL,
+    const report = await reconcileNow({
+      redis,
+      provider: new ProviderClient({
+        baseUrl: config.PROVIDER_URL,
+        token: config.PROVIDER_TOKEN,
+        timeoutMs: 5000,
       }),
-    );
-    mkdirSync(dirname(config.RECONCILIATION_REPORT_PATH), { recursive: true });
-    writeFileSync(config.RECONCILIATION_REPORT_PATH, `${JSON.stringify(report, null, 2)}\n`);
+      projectionPrefix: config.PROJECTION_PREFIX,
+      auditLogPath: config.AUDIT_LOG_PATH,
+      ledgerUrl: config.PROVIDER_LEDGER_URL,
+      out: config.RECONCILIATION_REPORT_PATH,
+    });
     return report;
   });
 

@@ -22,7 +22,7 @@ import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { type AcceptTopics, accept, claimValue } from './handlers/accept.js';
 import type { IntakeMetrics } from './metrics.js';
-import { fieldErrors, httpBodySchema, IDEMPOTENCY_KEY } from './validation.js';
+import { fieldErrors, httpBodySchema, IDEMPOTENCY_KEY, toRequest } from './validation.js';
 
 export interface HttpDeps {
   redis: Redis;
@@ -122,18 +122,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
         scope: 'http',
         source,
         idempotencyKey: key,
-        request: {
-          patient: {
-            id: fields.patient.id,
-            name: fields.patient.name,
-            phone: fields.patient.phone ?? null,
-            email: fields.patient.email ?? null,
-          },
-          calendarId: fields.calendarId,
-          slot: fields.slot,
-          reason: fields.reason ?? null,
-          deadline: fields.deadline ?? null,
-        },
+        request: toRequest(fields),
         correlationId,
         traceparent,
       },

@@ -98,3 +98,21 @@ export function fieldErrors(error: z.ZodError): FieldError[] {
     return { field, message: i.code === 'invalid_type' && i.input === undefined ? 'required' : i.message };
   });
 }
+
+type ValidFields = z.infer<ReturnType<typeof httpBodySchema>>;
+
+/** The validated fields as the AppointmentRequested contract holds them (absent → null). */
+export function toRequest(f: Omit<ValidFields, 'source'>) {
+  return {
+    patient: {
+      id: f.patient.id,
+      name: f.patient.name,
+      phone: f.patient.phone ?? null,
+      email: f.patient.email ?? null,
+    },
+    calendarId: f.calendarId,
+    slot: f.slot,
+    reason: f.reason ?? null,
+    deadline: f.deadline ?? null,
+  };
+}

@@ -2,12 +2,10 @@
 // `npm run check:invariants [-- --out results/reconciliation.json]`: checks the pipeline's invariants
 // against the provider and prints the report as JSON. Exit 0 when every invariant holds, 1 when one
 // does not, 2 when the check itself could not run.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { baseConfigShape, loadConfig } from '../config.js';
-import { checkInvariants, gatherInvariantInput } from '../invariants.js';
+import { reconcileNow } from '../invariants.js';
 import { ProviderClient } from '../provider/client.js';
 
 const config = loadConfig(
@@ -25,7 +23,7 @@ const outIndex = process.argv.indexOf('--out');
 const out = outIndex > 0 ? process.argv[outIndex + 1] : undefined;
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
 try {
-  const input = await gatherInvariantInput({
+  const report = await reconcileNow({
     redis,
     provider: new ProviderClient({
       baseUrl: config.PROVIDER_URL,
@@ -35,13 +33,9 @@ try {
     projectionPrefix: config.PROJECTION_PREFIX,
     auditLogPath: config.AUDIT_LOG_PATH,
     ledgerUrl: config.PROVIDER_LEDGER_URL,
+    out,
   });
-  const report = checkInvariants(input);
   const text = `${JSON.stringify(report, null, 2)}\n`;
-  if (out) {
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, text);
-  }
   process.stdout.write(text);
   process.exitCode = report.passed ? 0 : 1;
 } catch (err) {

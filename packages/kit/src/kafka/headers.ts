@@ -44,3 +44,39 @@ export function headersToStrings(headers: IHeaders | undefined): Record<string, 
 export function newTraceparent(): string {
   return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
 }
+
+export interface RetryHeadersInput {
+  correlationId: string;
+  attempt: number;
+  notBefore: number;
+  /** Used when the record carries no first-seen time yet. */
+  firstSeen: number;
+  errorClass: string;
+  errorMessage: string;
+  deadline?: number | null;
+}
+
+/**
+ * Headers of a record sent to a retry topic: the next attempt and when it is due, the error, and the
+ * first origin (topic/partition/offset and first-seen time survive any number of retries).
+ */
+export function retryHeaders(
+  source: { topic: string; partition: number; offset: string; headers: IHeaders },
+  next: RetryHeadersInput,
+): Record<string, string> {
+  const keep = (name: string, fallback: string) => headerValue(source.headers, name) ?? fallback;
+  const traceparent = headerValue(source.headers, HEADERS.traceparent);
+  return {
+    [HEADERS.correlationId]: next.correlationId,
+    ...(traceparent ? { [HEADERS.traceparent]: traceparent } : {}),
+    [HEADERS.attempt]: String(next.attempt),
+    [HEADERS.notBefore]: String(next.notBefore),
+    [HEADERS.firstSeen]: keep(HEADERS.firstSeen, String(next.firstSeen)),
+    [HEADERS.originalTopic]: keep(HEADERS.originalTopic, source.topic),
+    [HEADERS.originalPartition]: keep(HEADERS.originalPartition, String(source.partition)),
+    [HEADERS.originalOffset]: keep(HEADERS.originalOffset, source.offset),
+    [HEADERS.errorClass]: next.errorClass,
+    [HEADERS.errorMessage]: next.errorMessage.slice(0, 200),
+    ...(next.deadline != null ? { [HEADERS.deadline]: String(next.deadline) } : {}),
+  };
+}

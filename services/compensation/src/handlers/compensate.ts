@@ -9,13 +9,13 @@ import {
   type Emit,
   HEADERS,
   headerNumber,
-  headerValue,
   isTransient,
   type Logger,
   lifecycleEmit,
   type ProviderClient,
   type RetryPolicy,
   type RuntimeRecord,
+  retryHeaders,
 } from '@booking/kit';
 import type { CompensationCommand } from '@booking/schemas';
 
@@ -104,18 +104,14 @@ export function compensateHandler(deps: CompensateDeps) {
           topic: decision.topic,
           key: c.appointmentId,
           value: c,
-          headers: {
-            [HEADERS.correlationId]: c.correlationId,
-            [HEADERS.attempt]: String(decision.nextAttempt),
-            [HEADERS.notBefore]: String(decision.notBefore),
-            [HEADERS.firstSeen]: headerValue(r.headers, HEADERS.firstSeen) ?? String(c.requestedAt),
-            [HEADERS.originalTopic]: headerValue(r.headers, HEADERS.originalTopic) ?? r.topic,
-            [HEADERS.originalPartition]:
-              headerValue(r.headers, HEADERS.originalPartition) ?? String(r.partition),
-            [HEADERS.originalOffset]: headerValue(r.headers, HEADERS.originalOffset) ?? r.offset,
-            [HEADERS.errorClass]: (err as Error).name,
-            [HEADERS.errorMessage]: (err as Error).message.slice(0, 200),
-          },
+          headers: retryHeaders(r, {
+            correlationId: c.correlationId,
+            attempt: decision.nextAttempt,
+            notBefore: decision.notBefore,
+            firstSeen: c.requestedAt,
+            errorClass: (err as Error).name,
+            errorMessage: (err as Error).message,
+          }),
         },
       ];
     }

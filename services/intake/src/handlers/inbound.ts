@@ -11,7 +11,7 @@ import {
 } from '@booking/kit';
 import type { InboundRequest } from '@booking/schemas';
 import type { IntakeMetrics } from '../metrics.js';
-import { fieldErrors, inboundRecordSchema } from '../validation.js';
+import { fieldErrors, inboundRecordSchema, toRequest } from '../validation.js';
 import { type AcceptDeps, accept } from './accept.js';
 
 export interface InboundDeps extends AcceptDeps {
@@ -51,18 +51,7 @@ export function inboundHandler(deps: InboundDeps) {
         scope: `kafka:${r.source}`,
         source: r.source,
         idempotencyKey: r.idempotencyKey,
-        request: {
-          patient: {
-            id: r.patient.id,
-            name: r.patient.name,
-            phone: r.patient.phone ?? null,
-            email: r.patient.email ?? null,
-          },
-          calendarId: r.calendarId,
-          slot: r.slot,
-          reason: r.reason ?? null,
-          deadline: r.deadline ?? null,
-        },
+        request: toRequest(r),
         correlationId,
         traceparent: headerValue(record.headers, HEADERS.traceparent),
         origin: `${record.topic}/${record.partition}/${record.offset}`,

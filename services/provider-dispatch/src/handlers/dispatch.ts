@@ -24,6 +24,7 @@ import {
   type RetryPolicy,
   type RuntimeRecord,
   releaseClaim,
+  retryHeaders,
 } from '@booking/kit';
 import type { AppointmentRequested, ProviderPoll } from '@booking/schemas';
 import type { Redis } from 'ioredis';
@@ -156,20 +157,15 @@ export function dispatchHandler(deps: DispatchDeps) {
         );
       }
       deps.metrics.retries.inc({ reason });
-      const headers: Record<string, string> = {
-        [HEADERS.correlationId]: correlationId,
-        [HEADERS.traceparent]: headerValue(record.headers, HEADERS.traceparent) ?? '',
-        [HEADERS.attempt]: String(decision.nextAttempt),
-        [HEADERS.notBefore]: String(decision.notBefore),
-        [HEADERS.firstSeen]: headerValue(record.headers, HEADERS.firstSeen) ?? String(req.acceptedAt),
-        [HEADERS.originalTopic]: headerValue(record.headers, HEADERS.originalTopic) ?? record.topic,
-        [HEADERS.originalPartition]:
-          headerValue(record.headers, HEADERS.originalPartition) ?? String(record.partition),
-        [HEADERS.originalOffset]: headerValue(record.headers, HEADERS.originalOffset) ?? record.offset,
-        [HEADERS.errorClass]: reason,
-        [HEADERS.errorMessage]: reason,
-        ...(req.deadline != null ? { [HEADERS.deadline]: String(req.deadline) } : {}),
-      };
+      const headers = retryHeaders(record, {
+        correlationId,
+        attempt: decision.nextAttempt,
+        notBefore: decision.notBefore,
+        firstSeen: req.acceptedAt,
+        errorClass: reason,
+        errorMessage: reason,
+        deadline: req.deadline,
+      });
       return [
         move('DISPATCHING', 'RETRY_SCHEDULED', { reason }),
         { topic: decision.topic, key: id, value: req, headers },
