@@ -270,6 +270,11 @@ services_up() {
   fi
   (cd "$ROOT" && service_env && node packages/kit/dist/bin/bootstrap.js >/dev/null 2>>"$LOGS/bootstrap.log") ||
     die "creating topics / registering schemas failed; see $LOGS/bootstrap.log"
+  if ! service_answers 4010 && [[ "${PROVIDER_URL:-http://127.0.0.1:4010}" == "http://127.0.0.1:4010" ]]; then
+    # A new mock is a provider with an empty memory: the pipeline's local state (status projection,
+    # idempotency claims, locks) about bookings it no longer holds would only be noise. Local only.
+    reset_local_state
+  fi
   for s in "${SERVICES[@]}"; do
     IFS='|' read -r name port entry <<<"$s"
     if service_answers "$port"; then
@@ -285,6 +290,24 @@ services_up() {
     # shellcheck disable=SC2064
     wait_for "$name" "service_answers $port" "$ROOT/logs/$name.log" "$(cat "$STATE/$name.pid" 2>/dev/null || true)"
   done
+}
+
+reset_local_state() {
+  local url host port pattern n=0
+  url=$(redis_url)
+  url=${url#redis://}
+  url=${url##*@}
+  url=${url%%/*}
+  host=${url%%:*}
+  port=${url##*:}
+  command -v redis-cli >/dev/null 2>&1 || return 0
+  for pattern in 'apt:*' 'idem:*' 'lock:*'; do
+    n=$((n + $(redis-cli -h "$host" -p "$port" --scan --pattern "$pattern" | wc -l)))
+    redis-cli -h "$host" -p "$port" --scan --pattern "$pattern" |
+      xargs -r -n 1000 redis-cli -h "$host" -p "$port" unlink >/dev/null
+  done
+  [[ -f "$ROOT/logs/audit.jsonl" ]] && mv "$ROOT/logs/audit.jsonl" "$ROOT/logs/audit.$(date +%Y%m%dT%H%M%S).jsonl"
+  log "new provider mock: cleared $n keys of the pipeline's local state in Redis"
 }
 
 services_down() {
