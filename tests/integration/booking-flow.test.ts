@@ -3,7 +3,6 @@
 // with the appointmentId, a metric), and the mock's ledger: no slot is ever booked twice.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../support/helpers.js';
 import { type Pipeline, requestBody, startPipeline } from '../support/pipeline.js';
 
 let p: Pipeline;
@@ -172,14 +171,7 @@ describe('booking flow', () => {
   });
 
   it('leaves every invariant holding: terminal states, one booking per CONFIRMED, a complete audit trail', async () => {
-    const report = await waitFor('the invariants to hold', async () => {
-      const r = await p.invariants();
-      return r.passed ? r : null;
-    }).catch(async (err: unknown) => {
-      throw new Error(
-        `${(err as Error).message}\n${JSON.stringify((await p.invariants()).invariants, null, 1)}`,
-      );
-    });
+    const report = await p.invariantsHold();
     expect(report.appointments).toBeGreaterThanOrEqual(10);
     expect(report.terminal.CONFIRMED).toBeGreaterThanOrEqual(6);
     expect(report.mismatches).toEqual({

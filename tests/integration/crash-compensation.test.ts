@@ -7,10 +7,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AvroSerde, countsByState, createProducer, createSchemaRegistry, lifecycleEvent } from '@booking/kit';
-import type { DeadLetter } from '@booking/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaClient, redisClient, stack, waitFor } from '../support/helpers.js';
-import { type Pipeline, startPipeline } from '../support/pipeline.js';
+import { deadLetterFixture, type Pipeline, startPipeline } from '../support/pipeline.js';
 import { exited, killAll, startService } from '../support/processes.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -68,24 +67,7 @@ describe('crash: compensation killed with SIGKILL mid-batch', () => {
       ]) {
         lifecycle.push({ key: id, value: await serde.encode(p.topics.lifecycle, e) });
       }
-      const letter: DeadLetter = {
-        appointmentId: id,
-        reason: 'RETRIES_EXHAUSTED',
-        errorClass: 'PROVIDER_503',
-        errorMessage: 'test',
-        fieldErrors: [],
-        originalTopic: p.topics.requested,
-        originalPartition: 0,
-        originalOffset: 0,
-        originalKey: null,
-        originalValue: null,
-        originalHeaders: {},
-        attempts: 5,
-        firstSeenAt: past,
-        deadLetteredAt: Date.now(),
-        deadline: past,
-        correlationId: `c-${id}`,
-      };
+      const letter = deadLetterFixture(id, past, p.topics.requested, past);
       letters.push({ key: id, value: await serde.encode(p.topics.dlt, letter) });
     }
     await producer.sendBatch({
@@ -103,13 +85,7 @@ describe('crash: compensation killed with SIGKILL mid-batch', () => {
     await waitFor(`all ${N} compensated`, async () => (await compensated()) >= N, 150_000);
     const settleMs = Date.now() - killedAt;
 
-    const report = await waitFor('the invariants to hold', async () => {
-      const r = await p.invariants();
-      return r.passed ? r : null;
-    }).catch(async (err: unknown) => {
-      const failing = (await p.invariants()).invariants.filter((i) => !i.passed);
-      throw new Error(`${(err as Error).message}\n${JSON.stringify(failing, null, 1)}`);
-    });
+    const report = await p.invariantsHold();
     const ours = new Set<string>(ids);
     const ledger = (await p.ledger()).filter((b) => ours.has(b.externalRef));
     const figures = {

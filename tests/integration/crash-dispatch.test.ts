@@ -70,14 +70,7 @@ async function submitAll(calendars: string[]): Promise<string[]> {
 async function settleAndCheck(name: string, t0: number, disruptedAt: number, extra: Record<string, unknown>) {
   await waitFor('all 500 in a terminal state', async () => (await terminalCount()) >= 500, 150_000);
   const settleMs = Date.now() - disruptedAt;
-  const report = await waitFor('the invariants to hold', async () => {
-    const r = await p.invariants();
-    return r.passed ? r : null;
-  }).catch(async (err: unknown) => {
-    throw new Error(
-      `${(err as Error).message}\n${JSON.stringify((await p.invariants()).invariants, null, 1)}`,
-    );
-  });
+  const report = await p.invariantsHold();
   const figures = {
     test: name,
     requests: 500,

@@ -134,13 +134,7 @@ describe('Redis restarted mid-run', () => {
     } finally {
       counts.disconnect();
     }
-    const report = await waitFor('the invariants to hold', async () => {
-      const r = await p.invariants();
-      return r.passed ? r : null;
-    }).catch(async (err: unknown) => {
-      const failing = (await p.invariants()).invariants.filter((i) => !i.passed);
-      throw new Error(`${(err as Error).message}\n${JSON.stringify(failing, null, 1)}`);
-    });
+    const report = await p.invariantsHold();
     const figures = {
       test: 'crash-redis-restart',
       requests: 200,

@@ -3,10 +3,9 @@
 // unattributable poison is quarantined, and stuck appointments are swept.
 import { randomUUID } from 'node:crypto';
 import { AvroSerde, createProducer, createSchemaRegistry, HEADERS, lifecycleEvent } from '@booking/kit';
-import type { DeadLetter } from '@booking/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaClient, stack, waitFor } from '../support/helpers.js';
-import { type Pipeline, requestBody, startPipeline } from '../support/pipeline.js';
+import { deadLetterFixture, type Pipeline, requestBody, startPipeline } from '../support/pipeline.js';
 
 let p: Pipeline;
 const producer = createProducer(kafkaClient());
@@ -53,24 +52,7 @@ async function deadLettered(appointmentId: string, deadline: number | null, at =
       messages: [{ key: appointmentId, value: await serde.encode(p.topics.lifecycle, e) }],
     });
   }
-  const letter: DeadLetter = {
-    appointmentId,
-    reason: 'RETRIES_EXHAUSTED',
-    errorClass: 'PROVIDER_503',
-    errorMessage: 'test',
-    fieldErrors: [],
-    originalTopic: p.topics.requested,
-    originalPartition: 0,
-    originalOffset: 0,
-    originalKey: null,
-    originalValue: null,
-    originalHeaders: {},
-    attempts: 5,
-    firstSeenAt: at,
-    deadLetteredAt: Date.now(),
-    deadline,
-    correlationId: `c-${appointmentId}`,
-  };
+  const letter = deadLetterFixture(appointmentId, deadline, p.topics.requested, at);
   await producer.send({
     topic: p.topics.dlt,
     messages: [{ key: appointmentId, value: await serde.encode(p.topics.dlt, letter) }],

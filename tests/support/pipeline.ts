@@ -26,6 +26,7 @@ import {
 import { createDispatch, dispatchConfigSchema } from '@booking/provider-dispatch';
 import { type Booking, buildMockApp, type CallRecord, type MockOptions } from '@booking/provider-mock';
 import { createReconciler, reconcilerConfigSchema } from '@booking/reconciler';
+import type { DeadLetter } from '@booking/schemas';
 import { kafkaClient, redisClient, stack, unique, waitFor } from './helpers.js';
 import { TEST_PII } from './test-data.js';
 
@@ -209,6 +210,24 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     reconciler.start(),
   ]);
 
+  /** The invariant report for this pipeline's appointments (projection, provider, ledger, audit trail). */
+  const checkInvariantsNow = async () => {
+    const redis = redisClient(opts.redisUrl);
+    try {
+      return checkInvariants(
+        await gatherInvariantInput({
+          redis,
+          provider: new ProviderClient({ baseUrl: mockUrl, token: TOKEN, timeoutMs: 5000 }),
+          projectionPrefix,
+          auditLogPath,
+          ledgerUrl: `${mockUrl}/__mock/ledger`,
+        }),
+      );
+    } finally {
+      redis.disconnect();
+    }
+  };
+
   const api = (path: string, init: RequestInit = {}) =>
     fetch(`${intakeUrl}${path}`, {
       ...init,
@@ -309,21 +328,21 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
       return ((await res.json()) as { bookingId: string }).bookingId;
     },
     /** The invariant report for this pipeline's appointments (projection, provider, ledger, audit trail). */
-    invariants: async () => {
-      const redis = redisClient(opts.redisUrl);
-      try {
-        return checkInvariants(
-          await gatherInvariantInput({
-            redis,
-            provider: new ProviderClient({ baseUrl: mockUrl, token: TOKEN, timeoutMs: 5000 }),
-            projectionPrefix,
-            auditLogPath,
-            ledgerUrl: `${mockUrl}/__mock/ledger`,
-          }),
-        );
-      } finally {
-        redis.disconnect();
-      }
+    invariants: checkInvariantsNow,
+    /** Waits, within a bound, until every invariant holds; on timeout names the ones that do not. */
+    invariantsHold: async (boundMs = 20_000) => {
+      const check = checkInvariantsNow;
+      return waitFor(
+        'the invariants to hold',
+        async () => {
+          const r = await check();
+          return r.passed ? r : null;
+        },
+        boundMs,
+      ).catch(async (err: unknown) => {
+        const failing = (await check()).invariants.filter((i) => !i.passed);
+        throw new Error(`${(err as Error).message}\n${JSON.stringify(failing, null, 1)}`);
+      });
     },
     metrics: async () => (await fetch(`${dispatchUrl}/metrics`)).text(),
     intakeMetrics: async () => (await fetch(`${intakeUrl}/metrics`)).text(),
@@ -362,5 +381,32 @@ export function requestBody(calendarId: string, overrides: Record<string, unknow
     },
     reason: 'check-up',
     ...overrides,
+  };
+}
+
+/** A dead letter as dispatch writes it for an appointment whose attempts are spent. */
+export function deadLetterFixture(
+  appointmentId: string,
+  deadline: number | null,
+  requestedTopic: string,
+  firstSeenAt = Date.now(),
+): DeadLetter {
+  return {
+    appointmentId,
+    reason: 'RETRIES_EXHAUSTED',
+    errorClass: 'PROVIDER_503',
+    errorMessage: 'test',
+    fieldErrors: [],
+    originalTopic: requestedTopic,
+    originalPartition: 0,
+    originalOffset: 0,
+    originalKey: null,
+    originalValue: null,
+    originalHeaders: {},
+    attempts: 5,
+    firstSeenAt,
+    deadLetteredAt: Date.now(),
+    deadline,
+    correlationId: `c-${appointmentId}`,
   };
 }
