@@ -68,6 +68,9 @@ export interface ConsumerRuntimeOptions<T> {
   transactional?: boolean;
 }
 
+/** Bound on running one output transaction again after a retriable broker answer. */
+const TX_ATTEMPTS = 6;
+
 const counters = new WeakMap<Registry, Counter<'consumer' | 'outcome'>>();
 function recordsCounter(registry: Registry | undefined): Counter<'consumer' | 'outcome'> | undefined {
   if (!registry) return undefined;
@@ -152,22 +155,30 @@ export class ConsumerRuntime<T> {
     const run = async () => {
       const producer = this.txProducer!;
       const values = await Promise.all(emits.map((e) => this.opts.serde.encode(e.topic, e.value)));
-      const tx = await producer.transaction();
-      try {
-        if (emits.length > 0) {
-          await tx.sendBatch({
-            acks: -1,
-            topicMessages: groupByTopic(emits, values),
+      // The broker answers CONCURRENT_TRANSACTIONS (retriable) while the previous transaction's
+      // markers are still being written: abort, back off and run the whole transaction again,
+      // rather than failing the batch (which makes kafkajs restart the consumer and rejoin).
+      for (let attempt = 1; ; attempt++) {
+        const tx = await producer.transaction();
+        try {
+          if (emits.length > 0) {
+            await tx.sendBatch({ acks: -1, topicMessages: groupByTopic(emits, values) });
+          }
+          await tx.sendOffsets({
+            consumerGroupId: this.opts.groupId,
+            topics: [{ topic, partitions: [{ partition, offset: next }] }],
           });
+          await tx.commit();
+          return;
+        } catch (err) {
+          await tx.abort().catch(() => undefined);
+          if (attempt >= TX_ATTEMPTS || !isTransient(err)) throw err;
+          this.opts.logger.warn(
+            { attempt, err: (err as Error).message, topic, partition },
+            'transaction retried',
+          );
+          await new Promise((r) => setTimeout(r, 50 * attempt));
         }
-        await tx.sendOffsets({
-          consumerGroupId: this.opts.groupId,
-          topics: [{ topic, partitions: [{ partition, offset: next }] }],
-        });
-        await tx.commit();
-      } catch (err) {
-        await tx.abort().catch(() => undefined);
-        throw err;
       }
     };
     const result = this.txQueue.then(run, run);
