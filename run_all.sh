@@ -34,7 +34,7 @@ timed() {
 timed install_and_build install_and_build
 timed stack stack_up_and_bootstrap
 step "provider mock and services"
-timed services ./stack/stack.sh up --all
+timed services ./stack/stack.sh up --all --restart
 if [[ -z "${INTAKE_API_KEY:-}" || -z "${PROVIDER_TOKEN:-}" ]]; then
   set -a
   eval "$(./stack/stack.sh env)"

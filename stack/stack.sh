@@ -2,8 +2,9 @@
 # The project's real stack without Docker: Apache Kafka (KRaft), Apicurio Registry
 # (Confluent-compatible API) and Redis, as local processes.
 #
-#   ./stack/stack.sh up [--all]   start what is not running (idempotent), wait until it answers;
-#                                 --all also the provider mock, intake and provider-dispatch
+#   ./stack/stack.sh up [--all [--restart]]  start what is not running (idempotent), wait until it
+#                                 answers; --all also the provider mock and the five services;
+#                                 --restart first stops the services so the current build runs
 #   ./stack/stack.sh status       exit 0 only when Kafka, the registry and Redis all answer
 #   ./stack/stack.sh down [--purge]  stop what `up` started (--purge also deletes the data)
 #   ./stack/stack.sh env          print KAFKA_BROKERS=…, SCHEMA_REGISTRY_URL=…, REDIS_URL=… lines
@@ -348,6 +349,11 @@ cmd_up() {
   wait_for redis redis_answers "$LOGS/redis.log"
   log "up in $((SECONDS - t0))s: kafka $(brokers), registry $(registry_url), redis $(redis_url)"
   if [[ "${1:-}" == "--all" ]]; then
+    if [[ "${2:-}" == "--restart" ]]; then
+      # Run the code just built, not whatever an earlier `up --all` left running. The mock restarts
+      # too: a new, empty provider, so the pipeline's local state is reset with it (below).
+      services_down
+    fi
     services_up
     log "all up in $((SECONDS - t0))s: provider mock :4010, intake :3000, provider-dispatch :3001, audit :3002, compensation :3003, reconciler :3004"
   fi
@@ -404,5 +410,5 @@ case "${1:-}" in
   status) cmd_status ;;
   down) shift; cmd_down "$@" ;;
   env) cmd_env ;;
-  *) echo "usage: $0 up [--all] | status | down [--purge] | env" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--all [--restart]] | status | down [--purge] | env" >&2; exit 2 ;;
 esac

@@ -1,4 +1,4 @@
-// The circuit opens after its threshold of consecutive provider failures, sends work down the retry
+// The circuit opens when the failure rate over its window passes the threshold, sends work down the retry
 // path without calling while open, and recovers through half-open.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,13 @@ let p: Pipeline;
 beforeAll(async () => {
   p = await startPipeline('circuit', {
     retryDelaysMs: [200, 400],
-    dispatch: { CIRCUIT_FAILURE_THRESHOLD: '3', CIRCUIT_HALF_OPEN_AFTER_MS: '1500', MAX_ATTEMPTS: '20' },
+    dispatch: {
+      CIRCUIT_FAILURE_RATE: '0.5',
+      CIRCUIT_WINDOW: '4',
+      CIRCUIT_MIN_CALLS: '3',
+      CIRCUIT_HALF_OPEN_AFTER_MS: '1500',
+      MAX_ATTEMPTS: '20',
+    },
   });
 });
 afterAll(async () => {
@@ -25,7 +31,7 @@ const submit = async (calendarId: string) => {
 };
 
 describe('circuit breaker', () => {
-  it('opens after 3 consecutive failures, holds calls while open, recovers through half-open', async () => {
+  it('opens once 3 calls in a window of 4 failed (more than half), holds calls while open, recovers through half-open', async () => {
     expect(await circuitGauge()).toBe(0);
     // cal-flaky-3: three 503s in a row (the threshold), then healthy again. Whichever appointment
     // takes the single half-open trial call succeeds, so the test does not race.

@@ -12,7 +12,11 @@ export const dispatchConfigSchema = z.object({
   PROVIDER_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
   MAX_ATTEMPTS: z.coerce.number().int().min(1).default(5),
   RETRY_JITTER: z.coerce.number().min(0).max(0.9).default(0.2),
-  CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  /** Open when more than this share of the last CIRCUIT_WINDOW calls failed (5xx, timeout, reset). */
+  CIRCUIT_FAILURE_RATE: z.coerce.number().gt(0).lt(1).default(0.8),
+  CIRCUIT_WINDOW: z.coerce.number().int().min(1).default(100),
+  /** Fewer calls than this in the window never open the circuit. */
+  CIRCUIT_MIN_CALLS: z.coerce.number().int().min(1).default(30),
   CIRCUIT_HALF_OPEN_AFTER_MS: z.coerce.number().int().positive().default(10_000),
   PENDING_POLL_MIN_MS: z.coerce.number().int().positive().default(250),
   PENDING_POLL_MAX_MS: z.coerce.number().int().positive().default(30_000),
@@ -26,6 +30,8 @@ export const dispatchConfigSchema = z.object({
   DISPATCH_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   GROUP_PREFIX: z.string().default('provider-dispatch'),
   PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).default(6),
+  /** Appointments of one partition handled at the same time (one appointment's records stay in order). */
+  KEY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
 });
 
 export type DispatchConfig = z.infer<typeof dispatchConfigSchema>;

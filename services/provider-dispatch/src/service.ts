@@ -39,7 +39,9 @@ export function createDispatch(
   });
   const circuit = createCircuit({
     provider: new URL(config.PROVIDER_URL).host,
-    threshold: config.CIRCUIT_FAILURE_THRESHOLD,
+    failureRate: config.CIRCUIT_FAILURE_RATE,
+    window: config.CIRCUIT_WINDOW,
+    minCalls: Math.min(config.CIRCUIT_MIN_CALLS, config.CIRCUIT_WINDOW),
     halfOpenAfterMs: config.CIRCUIT_HALF_OPEN_AFTER_MS,
     logger: log,
     metrics,
@@ -68,6 +70,7 @@ export function createDispatch(
     honourNotBefore: true,
     maxWaitTimeInMs: 200,
     partitionsConsumedConcurrently: config.PARTITIONS_CONCURRENCY,
+    keyConcurrency: config.KEY_CONCURRENCY,
     handle: dispatchHandler({
       redis,
       provider,
@@ -100,6 +103,7 @@ export function createDispatch(
     honourNotBefore: true,
     maxWaitTimeInMs: 200,
     partitionsConsumedConcurrently: config.PARTITIONS_CONCURRENCY,
+    keyConcurrency: config.KEY_CONCURRENCY,
     handle: pollHandler({
       provider,
       topics,

@@ -29,6 +29,8 @@ const USAGE = `usage: booking-compare [--data FILE] [--load N] [--only A|B] [opt
   --results DIR, --logs DIR, --report FILE   output places (default results, logs, compare_report.md)
 env: INTAKE_URL, INTAKE_API_KEY, PROVIDER_URL, PROVIDER_TOKEN, LEGACY_PORT, TIMING_FILE`;
 
+const SERVICES = ['intake', 'provider-dispatch', 'audit', 'compensation', 'reconciler'];
+
 const root = resolvePath(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 function fail(message: string, code = 2): never {
@@ -211,8 +213,6 @@ function line(r: ProjectResults): string {
     `${s.crashes !== undefined ? `, crashes ${s.crashes}` : ''}\n`
   );
 }
-
-const SERVICES = ['intake', 'provider-dispatch', 'audit', 'compensation', 'reconciler'];
 
 async function serviceLogMarks(dir: string): Promise<Map<string, number>> {
   const marks = new Map<string, number>();

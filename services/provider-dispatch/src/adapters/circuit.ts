@@ -1,11 +1,15 @@
-// One circuit breaker per provider (cockatiel): consecutive failures open it; after a pause one
-// trial call is let through (half-open); success closes it. While open, callers take the retry
-// path without calling. Every change is logged and exported as a metric.
+// One circuit breaker per provider (cockatiel): a failure RATE over a sliding window of calls opens
+// it; after a pause one trial call is let through (half-open); success closes it. While open,
+// callers take the retry path without calling. Every change is logged and exported as a metric.
+// Why a rate and not N consecutive failures: failures are often one calendar's, not the provider's
+// (a calendar that always answers 503, a flaky one, a slow one). Under mixed load a few of those in
+// a row opened a consecutive-count breaker for every calendar and dead-lettered healthy bookings
+// (found by the issue 5 comparison run; docs/design.md).
 import type { CreateOutcome, Logger } from '@booking/kit';
 import {
   BrokenCircuitError,
   CircuitState,
-  ConsecutiveBreaker,
+  CountBreaker,
   circuitBreaker,
   handleWhen,
   IsolatedCircuitError,
@@ -32,14 +36,23 @@ export interface ProviderCircuit {
 
 export function createCircuit(opts: {
   provider: string;
-  threshold: number;
+  failureRate: number;
+  window: number;
+  minCalls: number;
   halfOpenAfterMs: number;
   logger: Logger;
   metrics: DispatchMetrics;
 }): ProviderCircuit {
   const breaker = circuitBreaker(
     handleWhen((err) => err instanceof ProviderFailure),
-    { halfOpenAfter: opts.halfOpenAfterMs, breaker: new ConsecutiveBreaker(opts.threshold) },
+    {
+      halfOpenAfter: opts.halfOpenAfterMs,
+      breaker: new CountBreaker({
+        threshold: opts.failureRate,
+        size: opts.window,
+        minimumNumberOfCalls: opts.minCalls,
+      }),
+    },
   );
   const names = {
     [CircuitState.Closed]: 'closed',
