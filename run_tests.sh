@@ -29,6 +29,7 @@ run_suite local-registry stack/registry
 run_suite provider-mock mocks/provider
 run_suite intake services/intake
 run_suite provider-dispatch services/provider-dispatch
+run_suite compare tools/compare
 
 step "integration tests (real Kafka, registry, Redis)"
 rm -rf logs/tests

@@ -55,7 +55,7 @@ export interface AppointmentView {
 }
 
 export const API_KEY = `it-key-${randomUUID()}`;
-const TOKEN = `it-token-${randomUUID()}`;
+export const TOKEN = `it-token-${randomUUID()}`;
 
 /** Keeps a service's log lines in memory for assertions, and writes them to logs/tests/ for the PII scan. */
 function capture(file?: string) {

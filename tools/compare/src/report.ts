@@ -52,7 +52,13 @@ function headline(input: ReportInput): string {
     ['metric', 'A: legacy', 'B: pipeline', 'B − A'],
     rows.map(([label, key, show]) => {
       const d = input.deltas[key];
-      return [label, show(d?.A ?? null), show(d?.B ?? null), d?.delta === null || !d ? '–' : String(d.delta)];
+      const delta =
+        d?.delta === null || !d
+          ? '–'
+          : show === pct
+            ? `${(d.delta * 100).toFixed(1)} points`
+            : String(d.delta);
+      return [label, show(d?.A ?? null), show(d?.B ?? null), delta];
     }),
   );
 }
@@ -249,6 +255,14 @@ What the pipeline costs: the client's answer is immediate (202) but the final st
 through a poll for PENDING, through the retry schedule (1 s, 4 s, …) for flaky and rate-limited
 calendars, and through the dead-letter topic and the reconciler for a provider that keeps failing,
 where the legacy failed fast. Those scenarios carry the pipeline's higher percentiles above.
+Percentiles count only cases whose final state was recorded: the legacy's lost cases (crashes,
+lost answers) have no latency at all, which flatters its figures.
+
+Known limit, measured here: under this mix even the immediate path waits seconds in the pipeline,
+because kafkajs fetches the next batches only after every batch of the last fetch is handled, so a
+call that runs into the 2 s provider timeout (the \`delayed\` calendars) holds every partition of
+that consumer. docs/design.md ("Known limits") gives the fix (in-flight records per partition with
+the partition paused, instead of finishing the fetch before the next).
 
 ## Generated load, by scenario
 
