@@ -1,4 +1,4 @@
-// Structured log field names, one place (docs/logging.md lists them with their meaning).
+// Structured log field names, one place (docs/design.md, "Structured logging schema", lists them with their meaning).
 export const LOG_FIELDS = {
   service: 'service',
   appointmentId: 'appointmentId',
