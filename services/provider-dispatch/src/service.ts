@@ -71,6 +71,7 @@ export function createDispatch(
     maxWaitTimeInMs: 200,
     partitionsConsumedConcurrently: config.PARTITIONS_CONCURRENCY,
     keyConcurrency: config.KEY_CONCURRENCY,
+    detached: true,
     handle: dispatchHandler({
       redis,
       provider,
@@ -104,6 +105,7 @@ export function createDispatch(
     maxWaitTimeInMs: 200,
     partitionsConsumedConcurrently: config.PARTITIONS_CONCURRENCY,
     keyConcurrency: config.KEY_CONCURRENCY,
+    detached: true,
     handle: pollHandler({
       provider,
       topics,

@@ -2,12 +2,13 @@
 // booking-compare: Project A (legacy) then Project B (pipeline) over the same cases; writes
 // results/, logs/log_pre.txt, logs/log_post.txt and compare_report.md. Exit 0 only if every
 // Project B case matches its expectation. run_all.sh calls it; docs/comparison.md explains it.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLogger } from '@booking/kit';
+import { buildMockApp, mockOptionsFromEnv } from '@booking/provider-mock';
 import pino from 'pino';
 import { aggregate } from './aggregate.js';
 import { latencySpec, renderSvg } from './chart.js';
@@ -27,7 +28,8 @@ const USAGE = `usage: booking-compare [--data FILE] [--load N] [--only A|B] [opt
   --only A|B             run one project
   --settle-timeout S     bound on waiting for final states, seconds (default 300)
   --results DIR, --logs DIR, --report FILE   output places (default results, logs, compare_report.md)
-env: INTAKE_URL, INTAKE_API_KEY, PROVIDER_URL, PROVIDER_TOKEN, LEGACY_PORT, TIMING_FILE`;
+env: INTAKE_URL, INTAKE_API_KEY, PROVIDER_URL (the pipeline's provider), LEGACY_PORT,
+     LEGACY_PROVIDER_PORT (default: any free port), MOCK_* (the legacy's provider), TIMING_FILE`;
 
 const SERVICES = ['intake', 'provider-dispatch', 'audit', 'compensation', 'reconciler'];
 
@@ -85,7 +87,6 @@ const intake = {
   apiKey: projects.includes('B') ? env('INTAKE_API_KEY') : '',
 };
 const providerUrl = env('PROVIDER_URL', 'http://127.0.0.1:4010');
-const providerToken = projects.includes('A') ? env('PROVIDER_TOKEN') : '';
 
 let data: Awaited<ReturnType<typeof loadTestData>>;
 let expectedPost: Awaited<ReturnType<typeof loadExpectations>>;
@@ -123,14 +124,14 @@ function fileLogger(file: string) {
   return { logger: createLogger({ service: 'compare', destination }), destination };
 }
 
-const context = (logger: RunContext['logger']): RunContext => ({
+const context = (logger: RunContext['logger'], provider = providerUrl): RunContext => ({
   data,
   expectedPost,
   ...(expectedPre ? { expectedPre } : {}),
   load,
   concurrency,
   runId,
-  providerUrl,
+  providerUrl: provider,
   settleTimeoutMs,
   progress,
   logger,
@@ -146,12 +147,21 @@ process.stderr.write(
 if (projects.includes('A')) {
   const { logger, destination } = fileLogger(join(values.logs, 'log_pre.txt'));
   const stateFile = join(root, '.legacy', `bookings-${runId}.json`);
-  const a = await runLegacy(context(logger), {
+  // The legacy books at an instance of its own of the same mock, configured the same way (MOCK_*),
+  // so the pipeline's provider holds only the pipeline's bookings (results/reconciliation.json).
+  const providerToken = randomUUID();
+  const provider = buildMockApp({ token: providerToken, ...mockOptionsFromEnv() });
+  await provider.listen({
+    host: '127.0.0.1',
+    port: int('LEGACY_PROVIDER_PORT', process.env.LEGACY_PROVIDER_PORT ?? '0', 0),
+  });
+  const address = provider.server.address() as { port: number };
+  const a = await runLegacy(context(logger, `http://127.0.0.1:${address.port}`), {
     supervisor: join(root, 'legacy', 'src', 'supervisor.js'),
     port: int('LEGACY_PORT', process.env.LEGACY_PORT ?? '3200', 1),
     providerToken,
     stateFile,
-  });
+  }).finally(() => provider.close());
   destination.flushSync();
   results.push(a);
   await write(join(values.results, 'results_pre.json'), a);

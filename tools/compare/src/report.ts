@@ -211,7 +211,8 @@ export function renderReport(input: ReportInput): string {
 
 Run \`${input.runId}\`, ${new Date().toISOString()}; cases from \`${input.dataFile}\` plus ${input.load}
 generated requests drawn from its scenario mix. Both projects got the same requests from the same
-client (timeout, retries and backoff from the data file) against the same provider mock.
+client (timeout, retries and backoff from the data file), each against its own instance of the same
+provider mock with the same settings.
 
 ${verdict}
 
