@@ -4,7 +4,16 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dir = process.argv[2] ?? 'results/tests';
-const expected = ['kit', 'local-registry', 'provider-mock', 'intake', 'integration', 'pii-scan'];
+const expected = [
+  'kit',
+  'local-registry',
+  'provider-mock',
+  'intake',
+  'provider-dispatch',
+  'compare',
+  'integration',
+  'pii-scan',
+];
 
 let passed = 0;
 let failed = 0;

@@ -239,7 +239,7 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
       },
     });
 
-  return {
+  const pipeline = {
     topics,
     intake,
     dispatch,
@@ -342,7 +342,14 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
         boundMs,
       ).catch(async (err: unknown) => {
         const failing = (await check()).invariants.filter((i) => !i.passed);
-        throw new Error(`${(err as Error).message}\n${JSON.stringify(failing, null, 1)}`);
+        // The first few appointments named, with what the projection and the provider hold.
+        const ids = failing.flatMap((i) => i.appointmentIds ?? []).slice(0, 3);
+        const detail = await Promise.all(
+          ids.map(async (id) => ({ id, view: await pipeline.view(id), ledger: await pipeline.ledger(id) })),
+        );
+        throw new Error(
+          `${(err as Error).message}\n${JSON.stringify(failing, null, 1)}\n${JSON.stringify(detail, null, 1)}`,
+        );
       });
     },
     metrics: async () => (await fetch(`${dispatchUrl}/metrics`)).text(),
@@ -358,6 +365,7 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
       await mock.close();
     },
   };
+  return pipeline;
 }
 
 export type Pipeline = Awaited<ReturnType<typeof startPipeline>>;

@@ -71,7 +71,6 @@ export function createDispatch(
     maxWaitTimeInMs: 200,
     partitionsConsumedConcurrently: config.PARTITIONS_CONCURRENCY,
     keyConcurrency: config.KEY_CONCURRENCY,
-    detached: true,
     handle: dispatchHandler({
       redis,
       provider,
@@ -105,7 +104,6 @@ export function createDispatch(
     maxWaitTimeInMs: 200,
     partitionsConsumedConcurrently: config.PARTITIONS_CONCURRENCY,
     keyConcurrency: config.KEY_CONCURRENCY,
-    detached: true,
     handle: pollHandler({
       provider,
       topics,

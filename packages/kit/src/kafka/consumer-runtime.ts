@@ -73,16 +73,7 @@ export interface ConsumerRuntimeOptions<T> {
    * blocking measured by the issue 5 comparison: a 2 s provider timeout stalled a whole partition).
    */
   keyConcurrency?: number;
-  /**
-   * Handle each batch outside kafkajs's fetch loop: the partition is paused, the batch handled in
-   * the background, then the consumer seeks past what was committed and resumes it. kafkajs fetches
-   * again only when every batch of the last fetch is handled, so without this one slow call (a 2 s
-   * provider timeout) holds every partition of the consumer (measured by the issue 5 comparison).
-   */
-  detached?: boolean;
 }
-
-type BatchEnd = { kind: 'done'; next: string | undefined } | { kind: 'deferred' } | { kind: 'stopped' };
 
 interface PendingFlush {
   emits: Emit[];
@@ -124,8 +115,6 @@ export class ConsumerRuntime<T> {
   /** One transaction at a time per transactional producer: flushes queue here. */
   private txWaiting: PendingFlush[] = [];
   private txRunning = false;
-  /** Detached batches still being handled (awaited on stop). */
-  private readonly inflight = new Set<Promise<void>>();
 
   constructor(private readonly opts: ConsumerRuntimeOptions<T>) {
     if (opts.transactional) {
@@ -173,10 +162,10 @@ export class ConsumerRuntime<T> {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    const bound = new Promise((resolve) => setTimeout(resolve, boundMs).unref());
-    // Detached batches stop at the next record and commit what they finished.
-    await Promise.race([Promise.allSettled([...this.inflight]), bound]);
-    await Promise.race([this.consumer.disconnect(), bound]);
+    await Promise.race([
+      this.consumer.disconnect(),
+      new Promise((resolve) => setTimeout(resolve, boundMs).unref()),
+    ]);
     await this.txProducer?.disconnect();
   }
 
@@ -332,51 +321,14 @@ export class ConsumerRuntime<T> {
     return results;
   }
 
-  private async eachBatch(payload: EachBatchPayload): Promise<void> {
-    if (!this.opts.detached) {
-      await this.handleBatch(payload, { next: payload.batch.messages[0]?.offset });
-      return;
-    }
-    const { topic, partition } = payload.batch;
-    const resume = payload.pause();
-    const progress = { next: payload.batch.messages[0]?.offset };
-    const job = this.handleBatch(payload, progress).then(
-      (end) => {
-        if (end.kind !== 'done' || this.stopped || payload.isStale()) return;
-        if (end.next !== undefined) this.consumer.seek({ topic, partition, offset: end.next });
-        resume();
-      },
-      (err) => {
-        // The batch failed after its records were handled (a transaction, the broker): nothing
-        // past `progress.next` is committed; read from there again after a pause.
-        this.opts.logger.error(
-          { consumer: this.opts.name, topic, partition, offset: progress.next, err },
-          'batch failed; records kept for a retry',
-        );
-        if (this.stopped || payload.isStale() || progress.next === undefined) return;
-        this.deferPartition(payload, progress.next, Date.now() + (this.opts.retryBackoffMs ?? 1000));
-      },
-    );
-    this.inflight.add(job);
-    void job.finally(() => this.inflight.delete(job));
-  }
-
   /**
    * Handles a batch: chunks of records (per key in order, keys side by side), outputs and offsets
-   * committed together. `progress.next` is the first offset not yet committed.
+   * committed together.
    */
-  private async handleBatch(
-    payload: EachBatchPayload,
-    progress: { next: string | undefined },
-  ): Promise<BatchEnd> {
-    const { batch, isRunning, isStale, resolveOffset } = payload;
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, isRunning, isStale, heartbeat, resolveOffset } = payload;
     const { topic, partition } = batch;
     const log = this.opts.logger.child({ consumer: this.opts.name, topic, partition });
-    // Detached, a heartbeat that meets a rebalance must not fail the batch: kafkajs's own loop
-    // notices the rebalance; this batch commits what it finished.
-    const heartbeat = this.opts.detached
-      ? () => payload.heartbeat().catch(() => undefined)
-      : payload.heartbeat;
     let pending: Emit[] = [];
     let lastDone: string | undefined;
 
@@ -390,7 +342,6 @@ export class ConsumerRuntime<T> {
         await this.consumer.commitOffsets([{ topic, partition, offset: next }]);
       }
       resolveOffset(lastDone);
-      progress.next = next;
       pending = [];
       lastDone = undefined;
     };
@@ -427,7 +378,7 @@ export class ConsumerRuntime<T> {
           await flush();
           this.counter?.inc({ consumer: this.opts.name, outcome: 'retry' });
           this.deferPartition(payload, message.offset, Date.now() + (this.opts.retryBackoffMs ?? 1000));
-          return { kind: 'deferred' };
+          return;
         }
         pending.push(...r.out);
         lastDone = chunk[i]!.offset;
@@ -439,11 +390,10 @@ export class ConsumerRuntime<T> {
         await flush();
         this.counter?.inc({ consumer: this.opts.name, outcome: 'deferred' });
         this.deferPartition(payload, notDue.offset, notDue.until);
-        return { kind: 'deferred' };
+        return;
       }
     }
     await flush();
-    return at < messages.length ? { kind: 'stopped' } : { kind: 'done', next: progress.next };
   }
 
   private produce(emits: Emit[]): Promise<void> {
