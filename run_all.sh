@@ -31,7 +31,10 @@ timed() {
   echo "$name $((SECONDS - t))" >>"$TIMING_FILE"
 }
 
-timed install_and_build install_and_build
+step "install (npm ci)"
+timed install npm ci --no-audit --no-fund
+step "build"
+timed build npm run -s build
 timed stack stack_up_and_bootstrap
 step "provider mock and services"
 timed services ./stack/stack.sh up --all --restart

@@ -9,18 +9,24 @@ export interface RunnableService {
 }
 
 export async function runService(service: RunnableService, shutdownTimeoutMs: number): Promise<void> {
-  const url = await service.start();
-  service.logger.info({ url }, 'ready');
   let stopping = false;
+  let starting: Promise<string> | undefined;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     service.logger.info({ signal }, 'shutting down');
     // The bound: whatever has not closed by then is abandoned (and its offsets stay uncommitted).
     setTimeout(() => process.exit(1), shutdownTimeoutMs + 2000).unref();
+    // A signal during start-up (consumer groups still joining) waits for the start, then stops.
+    await starting?.catch(() => undefined);
     await service.stop();
     process.exit(0);
   };
+  // Installed before start: a SIGTERM that arrives while the service is still starting must not
+  // take the default action (an abrupt exit, found by the rebalance crash test).
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+  starting = service.start();
+  const url = await starting;
+  if (!stopping) service.logger.info({ url }, 'ready');
 }
