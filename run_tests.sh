@@ -8,6 +8,7 @@ source scripts/common.sh
 REPORTS=results/tests
 
 install_and_build
+ensure_chromium
 stack_up_and_bootstrap
 
 step "typecheck"
@@ -30,6 +31,8 @@ run_suite provider-mock mocks/provider
 run_suite intake services/intake
 run_suite provider-dispatch services/provider-dispatch
 run_suite compare tools/compare
+run_suite lag services/lag
+run_suite dlt tools/dlt
 
 step "integration tests (real Kafka, registry, Redis)"
 rm -rf logs/tests

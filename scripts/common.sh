@@ -27,3 +27,16 @@ stack_up_and_bootstrap() {
       console.log(`topics: ${r.topics.created.length} created, ${r.topics.existing.length} already there; subjects registered: ${r.subjects.length}`);
     });'
 }
+
+# The lag page's browser test drives Debian's Chromium (playwright-core with executablePath). A fresh
+# machine of this kind does not have it: install it from Debian's packages when we can.
+ensure_chromium() {
+  local bin=${CHROMIUM_PATH:-/usr/bin/chromium}
+  [[ -x "$bin" ]] && return 0
+  step "Chromium for the page test (Debian package)"
+  if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null ||
+      { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null; }
+  fi
+  [[ -x "$bin" ]] || { echo "Chromium is needed at $bin (set CHROMIUM_PATH); install the chromium package" >&2; return 1; }
+}

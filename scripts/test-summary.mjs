@@ -11,6 +11,8 @@ const expected = [
   'intake',
   'provider-dispatch',
   'compare',
+  'lag',
+  'dlt',
   'integration',
   'pii-scan',
 ];

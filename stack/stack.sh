@@ -3,7 +3,8 @@
 # (Confluent-compatible API) and Redis, as local processes.
 #
 #   ./stack/stack.sh up [--all [--restart]]  start what is not running (idempotent), wait until it
-#                                 answers; --all also the provider mock and the five services;
+#                                 answers; --all also the provider mock, the five services and
+#                                 the lag service (page on :3100);
 #                                 --restart first stops the services so the current build runs
 #   ./stack/stack.sh status       exit 0 only when Kafka, the registry and Redis all answer
 #   ./stack/stack.sh down [--purge]  stop what `up` started (--purge also deletes the data)
@@ -246,6 +247,7 @@ SERVICES=(
   "audit|3002|services/audit/dist/main.js"
   "compensation|3003|services/compensation/dist/main.js"
   "reconciler|3004|services/reconciler/dist/main.js"
+  "lag|3100|services/lag/dist/main.js"
 )
 
 service_env() {
@@ -355,7 +357,7 @@ cmd_up() {
       services_down
     fi
     services_up
-    log "all up in $((SECONDS - t0))s: provider mock :4010, intake :3000, provider-dispatch :3001, audit :3002, compensation :3003, reconciler :3004"
+    log "all up in $((SECONDS - t0))s: provider mock :4010, intake :3000, provider-dispatch :3001, audit :3002, compensation :3003, reconciler :3004, lag page :3100"
   fi
 }
 

@@ -33,7 +33,8 @@ export const TRANSITIONS: Readonly<Record<AppointmentState, readonly Appointment
   // CONFIRMED is terminal for the booking flow; the saga can still undo it.
   CONFIRMED: ['COMPENSATING'],
   REJECTED: [],
-  DEAD_LETTERED: ['RECONCILING'],
+  // RETRY_SCHEDULED: an operator's redrive (tools/dlt) gives it one more attempt.
+  DEAD_LETTERED: ['RECONCILING', 'RETRY_SCHEDULED'],
   RECONCILING: ['CONFIRMED', 'COMPENSATING', 'FAILED'],
   COMPENSATING: ['COMPENSATED'],
   COMPENSATED: [],

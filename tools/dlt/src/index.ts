@@ -1,0 +1,3 @@
+export * from './decide.js';
+export * from './read.js';
+export * from './redrive.js';

@@ -1,0 +1,130 @@
+// Sends chosen dead letters back into the FIRST retry topic (never the main topic), each after its
+// checks (decide.ts), with the lifecycle move DEAD_LETTERED -> RETRY_SCHEDULED in the same Kafka
+// transaction, so the state machine sees the redrive and dispatch picks it up as one more attempt.
+import { randomUUID } from 'node:crypto';
+import {
+  type AvroSerde,
+  HEADERS,
+  lifecycleEvent,
+  type ProviderClient,
+  readProjection,
+  retryTopicName,
+  retryTopicNames,
+  type TopicKey,
+} from '@booking/kit';
+import type { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
+import { type Decision, decideRedrive } from './decide.js';
+import type { DeadLetterEntry } from './read.js';
+
+export interface RedriveDeps {
+  kafka: Kafka;
+  serde: AvroSerde;
+  redis: Redis;
+  provider: ProviderClient;
+  topics: Record<TopicKey, string>;
+  retryDelaysMs: readonly number[];
+  projectionPrefix: string;
+  now?: () => number;
+}
+
+export interface RedriveResult {
+  partition: number;
+  offset: string;
+  appointmentId: string | null;
+  decision: Decision;
+  /** Where it was sent (absent on a dry run or a refusal). */
+  sentTo?: string;
+}
+
+export async function redrive(
+  deps: RedriveDeps,
+  entries: DeadLetterEntry[],
+  { dryRun }: { dryRun: boolean },
+): Promise<RedriveResult[]> {
+  const now = deps.now ?? Date.now;
+  const dispatchTopics = [
+    deps.topics.requested,
+    ...retryTopicNames(deps.topics.requested, deps.retryDelaysMs),
+  ];
+  const target = retryTopicName(deps.topics.requested, deps.retryDelaysMs[0]!);
+  const results: RedriveResult[] = [];
+  const producer = dryRun
+    ? undefined
+    : deps.kafka.producer({
+        transactionalId: `booking-dlt-redrive.${randomUUID()}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+      });
+  await producer?.connect();
+  try {
+    for (const e of entries) {
+      const l = e.value;
+      const id = l.appointmentId;
+      const view = id ? await readProjection(deps.redis, id, deps.projectionPrefix) : null;
+      const live = id
+        ? (await deps.provider.findByExternalRef(id)).filter(
+            (b) => b.status === 'CONFIRMED' || b.status === 'PENDING',
+          ).length
+        : 0;
+      const decision = decideRedrive({
+        letter: l,
+        dispatchTopics,
+        state: view?.state ?? null,
+        liveBookings: live,
+        now: now(),
+      });
+      const result: RedriveResult = { partition: e.partition, offset: e.offset, appointmentId: id, decision };
+      results.push(result);
+      if (!decision.redrive || !producer || !id || !l.originalValue) continue;
+      const attempt = Math.max(1, l.attempts) + 1;
+      const correlationId = l.correlationId ?? id;
+      const event = lifecycleEvent({
+        appointmentId: id,
+        from: 'DEAD_LETTERED',
+        to: 'RETRY_SCHEDULED',
+        actor: 'dlt-redrive',
+        correlationId,
+        reason: `REDRIVEN from ${deps.topics.dlt}:${e.partition}:${e.offset}`,
+        attempt,
+        deadline: l.deadline ?? null,
+        at: now(),
+      });
+      const headers: Record<string, string> = {
+        ...l.originalHeaders,
+        [HEADERS.attempt]: String(attempt),
+        [HEADERS.notBefore]: String(now()),
+        [HEADERS.correlationId]: correlationId,
+        'x-redriven-from': `${deps.topics.dlt}:${e.partition}:${e.offset}`,
+      };
+      const tx = await producer.transaction();
+      try {
+        await tx.sendBatch({
+          acks: -1,
+          topicMessages: [
+            { topic: target, messages: [{ key: id, value: Buffer.from(l.originalValue), headers }] },
+            {
+              topic: deps.topics.lifecycle,
+              messages: [
+                {
+                  key: id,
+                  value: await deps.serde.encode(deps.topics.lifecycle, event),
+                  headers: { [HEADERS.correlationId]: correlationId },
+                },
+              ],
+            },
+          ],
+        });
+        await tx.commit();
+        result.sentTo = target;
+      } catch (err) {
+        await tx.abort().catch(() => undefined);
+        throw err;
+      }
+    }
+  } finally {
+    await producer?.disconnect();
+  }
+  return results;
+}
