@@ -147,6 +147,7 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     CIRCUIT_MIN_CALLS: '1000',
     CIRCUIT_WINDOW: '1000',
     PENDING_POLL_MIN_MS: '100',
+    DUPLICATE_CHECK_AFTER_MS: '2000',
     DISPATCH_HTTP_PORT: '0',
     GROUP_PREFIX: `${prefix}.dispatch`,
     TOPIC_PREFIX: `${prefix}.`,

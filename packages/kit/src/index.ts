@@ -23,5 +23,6 @@ export * from './provider/client.js';
 export * from './run-service.js';
 export * from './saga.js';
 export * from './service-context.js';
+export * from './shadow.js';
 export * from './state-machine.js';
 export * from './topics.js';

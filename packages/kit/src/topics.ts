@@ -22,11 +22,10 @@ export type TopicKey = keyof typeof TOPIC_NAMES;
  * The topic names with a prefix (`TOPIC_PREFIX`), so a whole pipeline can run on topics of its own
  * (tests, a shadow deployment). No prefix: the names above.
  */
-export function topicNames(prefix = ''): Record<TopicKey, string> {
-  return Object.fromEntries(Object.entries(TOPIC_NAMES).map(([k, v]) => [k, `${prefix}${v}`])) as Record<
-    TopicKey,
-    string
-  >;
+export function topicNames(prefix = '', suffix = ''): Record<TopicKey, string> {
+  return Object.fromEntries(
+    Object.entries(TOPIC_NAMES).map(([k, v]) => [k, `${prefix}${v}${suffix}`]),
+  ) as Record<TopicKey, string>;
 }
 
 export const DEFAULT_RETRY_DELAYS_MS = [1000, 4000, 16000, 60000] as const;
@@ -90,13 +89,16 @@ const BASE: Record<TopicKey, Omit<TopicSpec, 'name'>> = {
 const RETRIED: TopicKey[] = ['requested', 'compensation'];
 
 /** Every topic of the pipeline for the given retry schedule. */
-export function topicSpecs(retryDelaysMs: readonly number[] = DEFAULT_RETRY_DELAYS_MS): TopicSpec[] {
+export function topicSpecs(
+  retryDelaysMs: readonly number[] = DEFAULT_RETRY_DELAYS_MS,
+  names: Record<TopicKey, string> = TOPIC_NAMES,
+): TopicSpec[] {
   const specs: TopicSpec[] = [];
   for (const key of Object.keys(TOPIC_NAMES) as TopicKey[]) {
     const base = BASE[key];
-    specs.push({ name: TOPIC_NAMES[key], ...base });
+    specs.push({ name: names[key], ...base });
     if (RETRIED.includes(key)) {
-      for (const name of retryTopicNames(TOPIC_NAMES[key], retryDelaysMs)) specs.push({ name, ...base });
+      for (const name of retryTopicNames(names[key], retryDelaysMs)) specs.push({ name, ...base });
     }
   }
   return specs;

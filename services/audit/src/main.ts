@@ -1,9 +1,6 @@
-import { loadConfig, runService, topicNames } from '@booking/kit';
+import { loadServiceConfig, runService } from '@booking/kit';
 import { auditConfigSchema } from './config.js';
 import { createAudit } from './service.js';
 
-const config = loadConfig(auditConfigSchema);
-await runService(
-  createAudit(config, { topics: topicNames(config.TOPIC_PREFIX) }),
-  config.SHUTDOWN_TIMEOUT_MS,
-);
+const { config, topics } = loadServiceConfig(auditConfigSchema);
+await runService(createAudit(config, { topics }), config.SHUTDOWN_TIMEOUT_MS);

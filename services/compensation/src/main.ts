@@ -1,9 +1,6 @@
-import { loadConfig, runService, topicNames } from '@booking/kit';
+import { loadServiceConfig, runService } from '@booking/kit';
 import { compensationConfigSchema } from './config.js';
 import { createCompensation } from './service.js';
 
-const config = loadConfig(compensationConfigSchema);
-await runService(
-  createCompensation(config, { topics: topicNames(config.TOPIC_PREFIX) }),
-  config.SHUTDOWN_TIMEOUT_MS,
-);
+const { config, topics } = loadServiceConfig(compensationConfigSchema);
+await runService(createCompensation(config, { topics }), config.SHUTDOWN_TIMEOUT_MS);

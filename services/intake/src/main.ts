@@ -1,9 +1,6 @@
-import { loadConfig, runService, topicNames } from '@booking/kit';
+import { loadServiceConfig, runService } from '@booking/kit';
 import { intakeConfigSchema } from './config.js';
 import { createIntake } from './service.js';
 
-const config = loadConfig(intakeConfigSchema);
-await runService(
-  createIntake(config, { topics: topicNames(config.TOPIC_PREFIX) }),
-  config.SHUTDOWN_TIMEOUT_MS,
-);
+const { config, topics } = loadServiceConfig(intakeConfigSchema);
+await runService(createIntake(config, { topics }), config.SHUTDOWN_TIMEOUT_MS);

@@ -19,6 +19,12 @@ export const dispatchConfigSchema = z.object({
   CIRCUIT_MIN_CALLS: z.coerce.number().int().min(1).default(30),
   CIRCUIT_HALF_OPEN_AFTER_MS: z.coerce.number().int().positive().default(10_000),
   PENDING_POLL_MIN_MS: z.coerce.number().int().positive().default(250),
+  /**
+   * After an ambiguous attempt (timeout, lost answer) the request may still commit at the provider
+   * later; the appointment is looked up again this long after it settles, and extra bookings are
+   * cancelled (found by the crash tests under load: a timed-out create landed after the retry).
+   */
+  DUPLICATE_CHECK_AFTER_MS: z.coerce.number().int().positive().default(10_000),
   PENDING_POLL_MAX_MS: z.coerce.number().int().positive().default(30_000),
   /** Remembers that an appointment was sent to the provider: longer than the retry and DLT window. */
   ATTEMPT_MARKER_TTL_MS: z.coerce

@@ -1,9 +1,6 @@
-import { loadConfig, runService, topicNames } from '@booking/kit';
+import { loadServiceConfig, runService } from '@booking/kit';
 import { dispatchConfigSchema } from './config.js';
 import { createDispatch } from './service.js';
 
-const config = loadConfig(dispatchConfigSchema);
-await runService(
-  createDispatch(config, { topics: topicNames(config.TOPIC_PREFIX) }),
-  config.SHUTDOWN_TIMEOUT_MS,
-);
+const { config, topics } = loadServiceConfig(dispatchConfigSchema);
+await runService(createDispatch(config, { topics }), config.SHUTDOWN_TIMEOUT_MS);

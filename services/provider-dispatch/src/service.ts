@@ -84,6 +84,7 @@ export function createDispatch(
       timeoutMs: config.PROVIDER_TIMEOUT_MS,
       markerTtlMs: config.ATTEMPT_MARKER_TTL_MS,
       pollMinMs: config.PENDING_POLL_MIN_MS,
+      duplicateCheckAfterMs: config.DUPLICATE_CHECK_AFTER_MS,
       instanceId: randomUUID(),
       logger: log,
       metrics,

@@ -17,6 +17,7 @@ import { generateLoad } from './generate.js';
 import { createProgress } from './progress.js';
 import { renderReport } from './report.js';
 import { type ProjectResults, type RunContext, runLegacy, runPipeline } from './runner.js';
+import { renderShadowSection, shadowFromRuns } from './shadow-run.js';
 
 const USAGE = `usage: booking-compare [--data FILE] [--load N] [--only A|B] [options]
   --data FILE            cases (default data/test_data.json)
@@ -26,6 +27,8 @@ const USAGE = `usage: booking-compare [--data FILE] [--load N] [--only A|B] [opt
   --seed N               load generator seed (default 42)
   --concurrency N        load concurrency (default: the file's load.concurrency)
   --only A|B             run one project
+  --shadow               also the shadow comparison: legacy outcomes against the pipeline's by
+                         request id, a second legacy run as the noise baseline (results/shadow_report.json)
   --settle-timeout S     bound on waiting for final states, seconds (default 300)
   --results DIR, --logs DIR, --report FILE   output places (default results, logs, compare_report.md)
 env: INTAKE_URL, INTAKE_API_KEY, PROVIDER_URL (the pipeline's provider), LEGACY_PORT,
@@ -55,6 +58,7 @@ const { values } = (() => {
         results: { type: 'string', default: 'results' },
         logs: { type: 'string', default: 'logs' },
         report: { type: 'string', default: 'compare_report.md' },
+        shadow: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     });
@@ -144,9 +148,10 @@ process.stderr.write(
   `run ${runId}: ${data.cases.length} cases from ${values.data} + ${loadN} generated (concurrency ${concurrency})\n`,
 );
 
-if (projects.includes('A')) {
-  const { logger, destination } = fileLogger(join(values.logs, 'log_pre.txt'));
-  const stateFile = join(root, '.legacy', `bookings-${runId}.json`);
+/** One run of the legacy over the data and the load, at its own instance of the provider mock. */
+async function legacyRun(logFile: string, id: string): Promise<ProjectResults> {
+  const { logger, destination } = fileLogger(logFile);
+  const stateFile = join(root, '.legacy', `bookings-${id}.json`);
   // The legacy books at an instance of its own of the same mock, configured the same way (MOCK_*),
   // so the pipeline's provider holds only the pipeline's bookings (results/reconciliation.json).
   const providerToken = randomUUID();
@@ -156,13 +161,21 @@ if (projects.includes('A')) {
     port: int('LEGACY_PROVIDER_PORT', process.env.LEGACY_PROVIDER_PORT ?? '0', 0),
   });
   const address = provider.server.address() as { port: number };
-  const a = await runLegacy(context(logger, `http://127.0.0.1:${address.port}`), {
-    supervisor: join(root, 'legacy', 'src', 'supervisor.js'),
-    port: int('LEGACY_PORT', process.env.LEGACY_PORT ?? '3200', 1),
-    providerToken,
-    stateFile,
-  }).finally(() => provider.close());
+  const a = await runLegacy(
+    { ...context(logger, `http://127.0.0.1:${address.port}`), runId: id },
+    {
+      supervisor: join(root, 'legacy', 'src', 'supervisor.js'),
+      port: int('LEGACY_PORT', process.env.LEGACY_PORT ?? '3200', 1),
+      providerToken,
+      stateFile,
+    },
+  ).finally(() => provider.close());
   destination.flushSync();
+  return a;
+}
+
+if (projects.includes('A')) {
+  const a = await legacyRun(join(values.logs, 'log_pre.txt'), runId);
   results.push(a);
   await write(join(values.results, 'results_pre.json'), a);
   process.stderr.write(line(a));
@@ -178,6 +191,24 @@ if (projects.includes('B')) {
   results.push(b);
   await write(join(values.results, 'results_post.json'), b);
   process.stderr.write(line(b));
+}
+
+const sections: string[] = [];
+const a0 = results.find((r) => r.project === 'A');
+const b0 = results.find((r) => r.project === 'B');
+if (values.shadow && a0 && b0) {
+  // The legacy again over the same requests: the noise baseline (fields that differ by themselves).
+  const ts = Date.now();
+  process.stderr.write('shadow: the legacy once more over the same requests, for the noise baseline\n');
+  const again = await legacyRun(join(values.logs, 'log_shadow_baseline.txt'), `${runId}n`);
+  const { report } = shadowFromRuns(a0, again, b0);
+  await write(join(values.results, 'shadow_report.json'), report);
+  sections.push(renderShadowSection(report));
+  timing.shadow_baseline = Number(((Date.now() - ts) / 1000).toFixed(2));
+  process.stderr.write(
+    `shadow: ${report.counts.match} match, ${report.counts.mismatch} mismatch, ${report.counts.missing} missing, ` +
+      `${report.counts['candidate-error']} candidate errors, ${report.counts.ignored} ignored; gate ${report.gate.passed ? 'passed' : 'not passed'}\n`,
+  );
 }
 
 const t = Date.now();
@@ -198,6 +229,7 @@ await writeFile(
     deltas: agg.deltas,
     chartPath: relative(dirname(resolvePath(values.report)), resolvePath(chartFile)),
     timing,
+    sections,
   }),
 );
 process.stderr.write(

@@ -9,5 +9,7 @@ export * from './pipeline-observer.js';
 export * from './provider.js';
 export * from './report.js';
 export * from './runner.js';
+export * from './shadow.js';
+export * from './shadow-run.js';
 export * from './summary.js';
 export * from './template.js';

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run bootstrap`: create the project's topics and register their schemas. Idempotent.
-// Reads KAFKA_BROKERS, SCHEMA_REGISTRY_URL (e.g. from `./stack/stack.sh env`).
+// Reads KAFKA_BROKERS, SCHEMA_REGISTRY_URL (e.g. from `./stack/stack.sh env`); TOPIC_PREFIX and
+// SHADOW_MODE=true (the `.shadow` topics of a shadow deployment) choose the names.
 import { z } from 'zod';
 import { baseConfigShape, loadConfig } from '../config.js';
 import { createKafka } from '../kafka/client.js';
@@ -9,7 +10,8 @@ import { registerSchemas } from '../kafka/register-schemas.js';
 import { AvroSerde, createSchemaRegistry } from '../kafka/serde.js';
 import { warmUpTransactions } from '../kafka/warm-up.js';
 import { createLogger } from '../logger.js';
-import { topicSpecs } from '../topics.js';
+import { isShadow, SHADOW_TOPIC_SUFFIX } from '../shadow.js';
+import { topicNames, topicSpecs } from '../topics.js';
 
 const config = loadConfig(
   z.object({
@@ -18,10 +20,14 @@ const config = loadConfig(
     RETRY_DELAYS_MS: baseConfigShape.RETRY_DELAYS_MS,
     TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
     LOG_LEVEL: baseConfigShape.LOG_LEVEL,
+    TOPIC_PREFIX: baseConfigShape.TOPIC_PREFIX,
   }),
 );
 const logger = createLogger({ service: 'bootstrap', level: config.LOG_LEVEL, fd: 2 });
-const specs = topicSpecs(config.RETRY_DELAYS_MS);
+const specs = topicSpecs(
+  config.RETRY_DELAYS_MS,
+  topicNames(config.TOPIC_PREFIX, isShadow() ? SHADOW_TOPIC_SUFFIX : ''),
+);
 const kafka = createKafka({ clientId: 'bootstrap', brokers: config.KAFKA_BROKERS, logger });
 const admin = kafka.admin();
 try {

@@ -48,6 +48,8 @@ export interface DispatchDeps {
   timeoutMs: number;
   markerTtlMs: number;
   pollMinMs: number;
+  /** After an ambiguous attempt: when to look again for a late duplicate booking. */
+  duplicateCheckAfterMs: number;
   instanceId: string;
   logger: Logger;
   metrics: DispatchMetrics;
@@ -117,7 +119,7 @@ export function dispatchHandler(deps: DispatchDeps) {
         move(f, 'DEAD_LETTERED', { reason }),
       ];
     };
-    const poll = (bookingId: string, retryAfterMs: number): Emit => {
+    const poll = (bookingId: string, retryAfterMs: number, duplicateCheck = false): Emit => {
       const value: ProviderPoll = {
         appointmentId: id,
         bookingId,
@@ -126,6 +128,7 @@ export function dispatchHandler(deps: DispatchDeps) {
         polls: 0,
         firstSeenAt: req.acceptedAt,
         correlationId,
+        duplicateCheck,
       };
       return {
         topic: deps.topics.pending,
@@ -134,7 +137,9 @@ export function dispatchHandler(deps: DispatchDeps) {
         headers: {
           [HEADERS.correlationId]: correlationId,
           [HEADERS.attempt]: String(attempt),
-          [HEADERS.notBefore]: String(now() + Math.max(retryAfterMs, deps.pollMinMs)),
+          [HEADERS.notBefore]: String(
+            now() + (duplicateCheck ? deps.duplicateCheckAfterMs : Math.max(retryAfterMs, deps.pollMinMs)),
+          ),
           [HEADERS.firstSeen]: String(req.acceptedAt),
           ...(req.deadline != null ? { [HEADERS.deadline]: String(req.deadline) } : {}),
         },
@@ -234,7 +239,8 @@ export function dispatchHandler(deps: DispatchDeps) {
           );
         }
         const chosen = live.find((b) => b.status === 'CONFIRMED') ?? live[0];
-        if (chosen) return [...emits, ...adopt(chosen)];
+        // An earlier attempt was ambiguous: a request of it may still land after this look-up.
+        if (chosen) return [...emits, ...adopt(chosen), poll(chosen.bookingId, 0, true)];
         const rejected = existing.find((b) => b.status === 'REJECTED');
         if (rejected)
           return [
@@ -264,7 +270,12 @@ export function dispatchHandler(deps: DispatchDeps) {
       );
       if (outcome.kind !== 'circuit-open') timer();
       deps.metrics.providerCalls.inc({ op: 'create', outcome: outcome.kind });
-      return [...emits, ...interpret(outcome)];
+      const out = [...emits, ...interpret(outcome)];
+      // Not the first create: an earlier, ambiguous one (timed out, answer lost) may still commit
+      // at the provider after this one. Look once more when it no longer can, and cancel extras.
+      if (!marker.won && (outcome.kind === 'confirmed' || outcome.kind === 'pending'))
+        out.push(poll(outcome.bookingId, 0, true));
+      return out;
     } finally {
       await releaseClaim(deps.redis, lockKey, lockValue).catch(() => false);
     }

@@ -72,6 +72,37 @@ export function pollHandler(deps: PollDeps) {
     };
 
     // A provider failure here throws a retryable error: the runtime keeps the record and polls again.
+    if (p.duplicateCheck) {
+      // Once more after an ambiguous attempt: any live booking beyond the one kept is a duplicate
+      // that a late request made; cancel it, leaving the appointment's own state alone.
+      const live = (await deps.provider.findByExternalRef(p.appointmentId)).filter(
+        (b) => b.status === 'CONFIRMED' || b.status === 'PENDING',
+      );
+      const extras = live.filter((b) => b.bookingId !== p.bookingId);
+      if (extras.length > 0) {
+        deps.metrics.alerts.inc({ kind: 'duplicate_booking' });
+        log.warn(
+          { alert: true, extra: extras.map((b) => b.bookingId) },
+          'late duplicate booking found: cancelling it',
+        );
+      }
+      return extras.flatMap((b) =>
+        startCompensation({
+          lifecycleTopic: deps.topics.lifecycle,
+          compensationTopic: deps.topics.compensation,
+          appointmentId: p.appointmentId,
+          bookingId: b.bookingId,
+          calendarId: b.calendarId ?? p.calendarId,
+          from: null,
+          cause: 'DUPLICATE_BOOKING',
+          correlationId: p.correlationId,
+          actor: 'provider-dispatch',
+          attempt,
+          now: now(),
+        }),
+      );
+    }
+
     const booking = await deps.provider.get(p.bookingId);
     deps.metrics.providerCalls.inc({ op: 'get', outcome: booking?.status ?? 'not-found' });
     if (!booking)

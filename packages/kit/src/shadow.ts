@@ -1,0 +1,71 @@
+// Shadow mode (issue 6, cutover): the same services on `*.shadow` topics with `shadow.` consumer
+// groups, calling only the provider's sandbox. A shadow refuses to start when its provider URL or
+// token is the production one, so mirrored traffic can never book a real slot.
+import type { z } from 'zod';
+import { loadConfig } from './config.js';
+import { ConfigError } from './errors.js';
+import { type TopicKey, topicNames } from './topics.js';
+
+export const SHADOW_TOPIC_SUFFIX = '.shadow';
+export const SHADOW_GROUP_PREFIX = 'shadow.';
+
+type Env = Record<string, string | undefined>;
+
+export function isShadow(env: Env = process.env): boolean {
+  return env.SHADOW_MODE === 'true';
+}
+
+function origin(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every reason a shadow deployment must not start (empty when not in shadow mode). */
+export function shadowProblems(env: Env = process.env): string[] {
+  if (!isShadow(env)) return [];
+  const problems: string[] = [];
+  const prodUrl = env.PRODUCTION_PROVIDER_URL;
+  const prodToken = env.PRODUCTION_PROVIDER_TOKEN;
+  if (!prodUrl || !prodToken) {
+    problems.push(
+      'SHADOW_MODE=true: PRODUCTION_PROVIDER_URL and PRODUCTION_PROVIDER_TOKEN are required, so the shadow can refuse them',
+    );
+  }
+  if (env.PROVIDER_URL && prodUrl && origin(env.PROVIDER_URL) === origin(prodUrl)) {
+    problems.push('PROVIDER_URL: is the production provider; a shadow calls the sandbox only');
+  }
+  if (env.PROVIDER_TOKEN && prodToken && env.PROVIDER_TOKEN === prodToken) {
+    problems.push('PROVIDER_TOKEN: is the production token; a shadow uses the sandbox token');
+  }
+  return problems;
+}
+
+/**
+ * A service's configuration and topics: `loadConfig`, then in shadow mode the guard, `.shadow`
+ * topics and `shadow.` groups.
+ */
+export function loadServiceConfig<S extends z.ZodType>(
+  schema: S,
+  env: Env = process.env,
+): { config: Readonly<z.infer<S>>; topics: Record<TopicKey, string> } {
+  const problems = shadowProblems(env);
+  if (problems.length) throw new ConfigError(problems);
+  const config = loadConfig(schema, env) as Readonly<z.infer<S>> & {
+    TOPIC_PREFIX?: string;
+    GROUP_PREFIX?: string;
+  };
+  if (!isShadow(env)) return { config, topics: topicNames(config.TOPIC_PREFIX ?? '') };
+  const shadowed = Object.freeze({
+    ...config,
+    ...(config.GROUP_PREFIX !== undefined
+      ? { GROUP_PREFIX: `${SHADOW_GROUP_PREFIX}${config.GROUP_PREFIX}` }
+      : {}),
+  });
+  return {
+    config: shadowed as Readonly<z.infer<S>>,
+    topics: topicNames(config.TOPIC_PREFIX ?? '', SHADOW_TOPIC_SUFFIX),
+  };
+}
