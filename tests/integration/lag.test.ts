@@ -9,7 +9,7 @@ import { buildLagApp, LagMonitor, lagMetrics } from '@booking/lag';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kafkaClient, unique } from '../support/helpers.js';
+import { createTestTopic, kafkaClient, unique } from '../support/helpers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const N = 10; // records per partition
@@ -35,9 +35,9 @@ beforeAll(async () => {
   kafka = kafkaClient();
   admin = kafka.admin();
   await admin.connect();
-  topic = unique('lag');
+  // ensureTopics (kit) waits for the topic and retries while a busy broker settles its metadata.
+  topic = (await createTestTopic(kafka, 'InboundRequest', 3)).name;
   group = unique('lag-group');
-  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   for (let p = 0; p < 3; p++) {
