@@ -2,8 +2,6 @@
 // Redis: the legacy reconstruction reproduces every failure expected_prechange.json predicts (the
 // hypothesis chains of docs/design.md), and the pipeline meets expected_postchange.json on every
 // canonical case and on generated load.
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import {
   type ExpectationFile,
   generateLoad,
@@ -15,22 +13,14 @@ import {
   runPipeline,
   type TestDataFile,
 } from '@booking/compare';
-import { createLogger } from '@booking/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, repoPath, silentLogger, silentProgress } from '../support/compare.js';
 import { API_KEY, type Pipeline, startPipeline, TOKEN } from '../support/pipeline.js';
 
-const repo = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
-const silent = { start() {}, update() {}, stop() {} };
-const logger = createLogger({ service: 'tests', level: 'silent' });
+const repo = repoPath;
+const silent = silentProgress;
+const logger = silentLogger;
 const timing: Record<string, number> = {};
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 let p: Pipeline;
 let data: TestDataFile;

@@ -1,8 +1,6 @@
 // Shadow comparison on the real stack (issue 6): the legacy serves a mixed load, the same requests
 // reach the pipeline as a shadow, a second legacy run gives the noise baseline; mismatches injected
 // on purpose are all detected, and none is reported where there is none.
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import {
   generateLoad,
   loadExpectations,
@@ -13,21 +11,13 @@ import {
   runPipeline,
   shadowFromRuns,
 } from '@booking/compare';
-import { createLogger } from '@booking/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, repoPath, silentLogger, silentProgress } from '../support/compare.js';
 import { API_KEY, type Pipeline, startPipeline, TOKEN } from '../support/pipeline.js';
 
-const repo = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
-const logger = createLogger({ service: 'tests', level: 'silent' });
-const silent = { start() {}, update() {}, stop() {} };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
+const repo = repoPath;
+const logger = silentLogger;
+const silent = silentProgress;
 
 let p: Pipeline;
 let legacy: ProjectResults;

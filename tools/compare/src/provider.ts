@@ -1,4 +1,5 @@
 // The provider's side of the story, read from the mock: every booking it holds and every call it
+import type { CallRecord } from '@booking/provider-mock';
 // answered, grouped by calendar (each case books on calendars of its own).
 export interface LedgerBooking {
   bookingId: string;
@@ -7,14 +8,8 @@ export interface LedgerBooking {
   status: 'PENDING' | 'CONFIRMED' | 'REJECTED' | 'CANCELLED';
 }
 
-export interface ProviderCall {
-  at: number;
-  method: string;
-  path: string;
-  calendarId?: string;
-  externalRef?: string;
-  status: number | 'dropped';
-}
+/** A call the mock answered (its `/__mock/calls`). */
+export type ProviderCall = CallRecord;
 
 export interface ProviderIndex {
   bookings(calendarId: string): LedgerBooking[];

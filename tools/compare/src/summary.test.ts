@@ -2,28 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { deltas } from './aggregate.js';
 import type { CaseResult } from './outcome.js';
 import { percentiles, summarize } from './summary.js';
+import { caseResult } from './test-fixtures.js';
 
-const result = (over: Partial<CaseResult>): CaseResult => ({
-  case_id: 'x',
-  scenario: 's',
-  expected_state: 'CONFIRMED',
-  final_state: 'CONFIRMED',
-  correct: true,
-  latency_ms: 10,
-  provider_calls: 1,
-  provider_creates: 1,
-  retries: 0,
-  client_retries: 0,
-  bookings: 1,
-  duplicate_bookings: 0,
-  ghost_bookings: 0,
-  dlt: false,
-  compensated: false,
-  responses: [202],
-  idempotency: { checked: false, passed: true },
-  mismatches: [],
-  ...over,
-});
+const result = (over: Partial<CaseResult>) =>
+  caseResult({ case_id: 'x', scenario: 's', latency_ms: 10, ...over });
 
 describe('summary', () => {
   it('percentiles of 1..100 ms', () => {
