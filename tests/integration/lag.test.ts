@@ -9,7 +9,7 @@ import { buildLagApp, LagMonitor, lagMetrics } from '@booking/lag';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestTopic, kafkaClient, unique } from '../support/helpers.js';
+import { createTestTopic, kafkaClient, unique, waitFor } from '../support/helpers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const N = 10; // records per partition
@@ -84,7 +84,12 @@ afterAll(async () => {
 
 describe('lag figures against a known backlog', () => {
   it('lag is N − M per committed partition, none where nothing is committed, seconds from the oldest record', async () => {
-    await monitor.poll();
+    // A fresh topic's metadata can lag on a busy broker: poll until the group's partitions show.
+    await waitFor(
+      'the group and its three partitions to show',
+      async () => (await monitor.poll())[0]?.partitions.length === 3,
+      30_000,
+    );
     for (const p of [0, 1]) {
       expect(partition(p)).toMatchObject({ committed: M, end: N, lag: N - M });
       // The record at offset M was stamped BASE + M s: its age at the (test-held) clock.
