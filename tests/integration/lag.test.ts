@@ -63,6 +63,16 @@ beforeAll(async () => {
   await joined;
   await setOffset(0, M);
   await setOffset(1, M);
+  // On a fresh broker the group coordinator may still be loading: wait until the commits show.
+  await waitFor(
+    'the committed offsets to be visible',
+    async () => {
+      const [t] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      const byPartition = new Map(t?.partitions.map((x) => [x.partition, x.offset]));
+      return byPartition.get(0) === String(M) && byPartition.get(1) === String(M);
+    },
+    90_000,
+  );
   clock = Date.now();
   registry = new Registry();
   monitor = new LagMonitor({
@@ -88,7 +98,7 @@ describe('lag figures against a known backlog', () => {
     await waitFor(
       'the group and its three partitions to show',
       async () => (await monitor.poll())[0]?.partitions.length === 3,
-      30_000,
+      60_000,
     );
     for (const p of [0, 1]) {
       expect(partition(p)).toMatchObject({ committed: M, end: N, lag: N - M });
