@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry } from '@booking/kit';
 import { buildLagApp, LagMonitor, lagMetrics } from '@booking/lag';
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestTopic, kafkaClient, unique, waitFor } from '../support/helpers.js';
@@ -18,17 +18,15 @@ const BASE = Date.now() - 120_000; // record i of every partition carries BASE +
 
 let kafka: Kafka;
 let admin: Admin;
-let committer: Consumer;
 let topic: string;
 let group: string;
 let clock: number;
 let registry: Registry;
 let monitor: LagMonitor;
 
-// A live member of the group that reads nothing (every batch pauses its partition) and commits
-// exactly the offsets the test asks for.
+// The group's offsets, set through the admin API (the group has no members: nothing consumes).
 const setOffset = (partition: number, offset: number) =>
-  committer.commitOffsets([{ topic, partition, offset: String(offset) }]);
+  admin.setOffsets({ groupId: group, topic, partitions: [{ partition, offset: String(offset) }] });
 const partition = (n: number) => monitor.latest.groups[0]!.partitions.find((p) => p.partition === n)!;
 
 beforeAll(async () => {
@@ -51,16 +49,6 @@ beforeAll(async () => {
     });
   }
   await producer.disconnect();
-  committer = kafka.consumer({ groupId: group, allowAutoTopicCreation: false });
-  await committer.connect();
-  await committer.subscribe({ topic, fromBeginning: true });
-  const joined = new Promise((resolve) => committer.on(committer.events.GROUP_JOIN, resolve));
-  await committer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    eachBatch: async ({ pause }) => void pause(),
-  });
-  await joined;
   await setOffset(0, M);
   await setOffset(1, M);
   // On a fresh broker the group coordinator may still be loading: wait until the commits show.
@@ -87,7 +75,6 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await committer?.disconnect().catch(() => undefined);
   await admin?.deleteTopics({ topics: [topic] }).catch(() => undefined);
   await admin?.disconnect();
 });
@@ -209,7 +196,6 @@ describe('series and page', () => {
   });
 
   it('drops the series of partitions that no longer exist', async () => {
-    await committer.disconnect();
     await admin.deleteTopics({ topics: [topic] });
     await monitor.poll();
     expect(await registry.metrics()).not.toContain(`topic="${topic}"`);
