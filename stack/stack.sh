@@ -2,10 +2,13 @@
 # The project's real stack without Docker: Apache Kafka (KRaft), Apicurio Registry
 # (Confluent-compatible API) and Redis, as local processes.
 #
-#   ./stack/stack.sh up [--all [--restart]]  start what is not running (idempotent), wait until it
-#                                 answers; --all also the provider mock, the five services and
-#                                 the lag service (page on :3100);
-#                                 --restart first stops the services so the current build runs
+#   ./stack/stack.sh up [--all] [--shadow] [--restart]  start what is not running (idempotent),
+#                                 wait until it answers; --all also the provider mock, the five
+#                                 services and the lag service (page on :3100); --shadow also the
+#                                 shadow deployment: the five services in SHADOW_MODE on :3010-3014
+#                                 (`.shadow` topics, `shadow.` groups, Redis database 1) booking
+#                                 at a sandbox mock on :4011; --restart first stops the services
+#                                 so the current build runs
 #   ./stack/stack.sh status       exit 0 only when Kafka, the registry and Redis all answer
 #   ./stack/stack.sh down [--purge]  stop what `up` started (--purge also deletes the data)
 #   ./stack/stack.sh env          print KAFKA_BROKERS=…, SCHEMA_REGISTRY_URL=…, REDIS_URL=… lines
@@ -45,15 +48,23 @@ kafka_answers() {
   node "$ROOT/stack/kafka-ping.mjs" "$first" 2000 2>/dev/null
 }
 registry_answers() { curl -fsS -m 3 -o /dev/null "$(registry_url)/subjects" 2>/dev/null; }
-redis_answers() {
-  local url host port reply
-  url=$(redis_url)
-  url=${url#redis://}
+# redis_parts URL: "host port database" (port 6379 and database 0 where the URL does not say).
+redis_parts() {
+  local url=${1#redis://} host port db=0
   url=${url##*@}
-  url=${url%%/*}
+  if [[ "$url" == */* ]]; then
+    db=${url#*/}
+    db=${db:-0}
+    url=${url%%/*}
+  fi
   host=${url%%:*}
   port=${url##*:}
   [[ "$port" == "$host" ]] && port=6379
+  echo "$host $port $db"
+}
+redis_answers() {
+  local host port db reply
+  read -r host port db <<<"$(redis_parts "$(redis_url)")"
   if command -v redis-cli >/dev/null 2>&1; then
     [[ "$(redis-cli -h "$host" -p "$port" ping 2>/dev/null)" == "PONG" ]]
   else
@@ -115,6 +126,11 @@ ensure_secrets() {
       echo "PROVIDER_TOKEN=mock-$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
     } >"$f"
   fi
+  # The shadow deployment's own credentials (added to a file written before they existed).
+  grep -q '^SHADOW_INTAKE_API_KEY=' "$f" ||
+    echo "SHADOW_INTAKE_API_KEY=shadow-$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')" >>"$f"
+  grep -q '^SANDBOX_PROVIDER_TOKEN=' "$f" ||
+    echo "SANDBOX_PROVIDER_TOKEN=sandbox-$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')" >>"$f"
 }
 
 # ---------------------------------------------------------------- Redis
@@ -250,20 +266,53 @@ SERVICES=(
   "lag|3100|services/lag/dist/main.js"
 )
 
+# The shadow deployment (--shadow): the same five services in SHADOW_MODE, and the sandbox mock
+# they book at. Production here is the mock on :4010, so that is what the shadow refuses.
+SHADOW_SERVICES=(
+  "sandbox-mock|4011|mocks/provider/dist/main.js"
+  "shadow-intake|3010|services/intake/dist/main.js"
+  "shadow-provider-dispatch|3011|services/provider-dispatch/dist/main.js"
+  "shadow-audit|3012|services/audit/dist/main.js"
+  "shadow-compensation|3013|services/compensation/dist/main.js"
+  "shadow-reconciler|3014|services/reconciler/dist/main.js"
+)
+SANDBOX_URL=http://127.0.0.1:4011
+
+production_provider_url() { echo "${PROVIDER_URL:-http://127.0.0.1:4010}"; }
+# The shadow's Redis: production's server, database 1 (SHADOW_REDIS_URL to choose another).
+shadow_redis_url() {
+  local host port db
+  read -r host port db <<<"$(redis_parts "$(redis_url)")"
+  echo "${SHADOW_REDIS_URL:-redis://$host:$port/$((db == 1 ? 2 : 1))}"
+}
+
 service_env() {
   # shellcheck disable=SC1091
   source "$STATE/secrets.env"
   export KAFKA_BROKERS SCHEMA_REGISTRY_URL REDIS_URL INTAKE_API_KEY PROVIDER_TOKEN
   KAFKA_BROKERS=$(brokers) SCHEMA_REGISTRY_URL=$(registry_url) REDIS_URL=$(redis_url)
-  export PROVIDER_URL=${PROVIDER_URL:-http://127.0.0.1:4010}
+  PROVIDER_URL=$(production_provider_url)
+  export PROVIDER_URL
+}
+
+shadow_env() {
+  service_env
+  export SHADOW_MODE=true PRODUCTION_PROVIDER_URL=$PROVIDER_URL PRODUCTION_PROVIDER_TOKEN=$PROVIDER_TOKEN
+  export PRODUCTION_REDIS_URL=$REDIS_URL REDIS_URL
+  REDIS_URL=$(shadow_redis_url)
+  export PROVIDER_URL=$SANDBOX_URL PROVIDER_TOKEN=$SANDBOX_PROVIDER_TOKEN INTAKE_API_KEY=$SHADOW_INTAKE_API_KEY
+  export MOCK_PORT=4011 INTAKE_HTTP_PORT=3010 DISPATCH_HTTP_PORT=3011 AUDIT_HTTP_PORT=3012
+  export COMPENSATION_HTTP_PORT=3013 RECONCILER_HTTP_PORT=3014
+  export AUDIT_LOG_PATH=logs/shadow/audit.jsonl RECONCILIATION_REPORT_PATH=results/shadow/reconciliation.json
+  mkdir -p "$ROOT/logs/shadow"
 }
 
 service_answers() { curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$1/healthz" 2>/dev/null; }
 
-services_up() {
-  ensure_node_modules
+# ensure_built NAME|PORT|ENTRY…: build when an entry point is missing.
+ensure_built() {
   local missing=0 entry name port
-  for s in "${SERVICES[@]}"; do
+  for s in "$@"; do
     IFS='|' read -r name port entry <<<"$s"
     [[ -f "$ROOT/$entry" ]] || missing=1
   done
@@ -271,52 +320,69 @@ services_up() {
     log "building the services (npm run build)"
     (cd "$ROOT" && npm run -s build >"$LOGS/build.log" 2>&1) || die "build failed; see $LOGS/build.log"
   fi
-  (cd "$ROOT" && service_env && node packages/kit/dist/bin/bootstrap.js >/dev/null 2>>"$LOGS/bootstrap.log") ||
-    die "creating topics / registering schemas failed; see $LOGS/bootstrap.log"
-  if ! service_answers 4010 && [[ "${PROVIDER_URL:-http://127.0.0.1:4010}" == "http://127.0.0.1:4010" ]]; then
-    # A new mock is a provider with an empty memory: the pipeline's local state (status projection,
-    # idempotency claims, locks) about bookings it no longer holds would only be noise. Local only.
-    reset_local_state
-  fi
-  for s in "${SERVICES[@]}"; do
+}
+
+# start_set ENV_FUNCTION NAME|PORT|ENTRY…: start what does not answer, then wait for all of them.
+start_set() {
+  local envfn=$1 name port entry
+  shift
+  for s in "$@"; do
     IFS='|' read -r name port entry <<<"$s"
     if service_answers "$port"; then
       log "$name: answering on $port"
       continue
     fi
     log "$name: starting on $port (log: logs/$name.log)"
-    (cd "$ROOT" && service_env && exec nohup node "$entry" >>"$ROOT/logs/$name.log" 2>&1 </dev/null) &
+    (cd "$ROOT" && $envfn && exec nohup node "$entry" >>"$ROOT/logs/$name.log" 2>&1 </dev/null) &
     echo $! >"$STATE/$name.pid"
   done
-  for s in "${SERVICES[@]}"; do
+  for s in "$@"; do
     IFS='|' read -r name port entry <<<"$s"
-    # shellcheck disable=SC2064
     wait_for "$name" "service_answers $port" "$ROOT/logs/$name.log" "$(cat "$STATE/$name.pid" 2>/dev/null || true)"
   done
 }
 
+services_up() {
+  ensure_node_modules
+  ensure_built "${SERVICES[@]}"
+  (cd "$ROOT" && service_env && node packages/kit/dist/bin/bootstrap.js >/dev/null 2>>"$LOGS/bootstrap.log") ||
+    die "creating topics / registering schemas failed; see $LOGS/bootstrap.log"
+  if ! service_answers 4010 && [[ "$(production_provider_url)" == "http://127.0.0.1:4010" ]]; then
+    # A new mock is a provider with an empty memory: the pipeline's local state (status projection,
+    # idempotency claims, locks) about bookings it no longer holds would only be noise. Local only.
+    reset_local_state "$(redis_url)"
+  fi
+  start_set service_env "${SERVICES[@]}"
+}
+
+shadow_up() {
+  ensure_node_modules
+  ensure_built "${SHADOW_SERVICES[@]}"
+  (cd "$ROOT" && shadow_env && node packages/kit/dist/bin/bootstrap.js >/dev/null 2>>"$LOGS/bootstrap.log") ||
+    die "creating the .shadow topics failed; see $LOGS/bootstrap.log"
+  # A new sandbox: the shadow's own local state goes with it (its Redis database only).
+  service_answers 4011 || reset_local_state "$(shadow_redis_url)" logs/shadow/audit.jsonl
+  start_set shadow_env "${SHADOW_SERVICES[@]}"
+}
+
+# reset_local_state REDIS_URL [AUDIT_LOG]: the pipeline's keys in that Redis database, and its audit log.
 reset_local_state() {
-  local url host port pattern n=0
-  url=$(redis_url)
-  url=${url#redis://}
-  url=${url##*@}
-  url=${url%%/*}
-  host=${url%%:*}
-  port=${url##*:}
+  local host port db pattern n=0 audit=$ROOT/${2:-logs/audit.jsonl}
+  read -r host port db <<<"$(redis_parts "$1")"
   command -v redis-cli >/dev/null 2>&1 || return 0
+  local cli=(redis-cli -h "$host" -p "$port" -n "$db")
   for pattern in 'apt:*' 'idem:*' 'lock:*'; do
-    n=$((n + $(redis-cli -h "$host" -p "$port" --scan --pattern "$pattern" | wc -l)))
-    redis-cli -h "$host" -p "$port" --scan --pattern "$pattern" |
-      xargs -r -n 1000 redis-cli -h "$host" -p "$port" unlink >/dev/null
+    n=$((n + $("${cli[@]}" --scan --pattern "$pattern" | wc -l)))
+    "${cli[@]}" --scan --pattern "$pattern" | xargs -r -n 1000 "${cli[@]}" unlink >/dev/null
   done
-  [[ -f "$ROOT/logs/audit.jsonl" ]] && mv "$ROOT/logs/audit.jsonl" "$ROOT/logs/audit.$(date +%Y%m%dT%H%M%S).jsonl"
-  log "new provider mock: cleared $n keys of the pipeline's local state in Redis"
+  [[ -f "$audit" ]] && mv "$audit" "${audit%.jsonl}.$(date +%Y%m%dT%H%M%S).jsonl"
+  log "new provider mock: cleared $n keys of local state in Redis database $db"
 }
 
 services_down() {
-  local name port entry i
-  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
-    IFS='|' read -r name port entry <<<"${SERVICES[$i]}"
+  local name port entry i all=("${SERVICES[@]}" "${SHADOW_SERVICES[@]}")
+  for ((i = ${#all[@]} - 1; i >= 0; i--)); do
+    IFS='|' read -r name port entry <<<"${all[$i]}"
     stop_pidfile "$name" "$STATE/$name.pid"
   done
 }
@@ -330,6 +396,16 @@ docker_up() {
 
 # ---------------------------------------------------------------- commands
 cmd_up() {
+  local all=0 shadow=0 restart=0
+  while (($#)); do
+    case "$1" in
+      --all) all=1 ;;
+      --shadow) shadow=1 ;;
+      --restart) restart=1 ;;
+      *) echo "up: unknown option $1 (--all, --shadow, --restart)" >&2; exit 2 ;;
+    esac
+    shift
+  done
   mkdir -p "$STATE" "$LOGS"
   ensure_secrets
   local t0=$SECONDS
@@ -350,14 +426,18 @@ cmd_up() {
   wait_for registry registry_answers "$LOGS/registry.log"
   wait_for redis redis_answers "$LOGS/redis.log"
   log "up in $((SECONDS - t0))s: kafka $(brokers), registry $(registry_url), redis $(redis_url)"
-  if [[ "${1:-}" == "--all" ]]; then
-    if [[ "${2:-}" == "--restart" ]]; then
-      # Run the code just built, not whatever an earlier `up --all` left running. The mock restarts
-      # too: a new, empty provider, so the pipeline's local state is reset with it (below).
-      services_down
-    fi
+  if ((restart)); then
+    # Run the code just built, not whatever an earlier `up --all` left running. The mocks restart
+    # too: new, empty providers, so the pipeline's local state is reset with them (below).
+    services_down
+  fi
+  if ((all)); then
     services_up
     log "all up in $((SECONDS - t0))s: provider mock :4010, intake :3000, provider-dispatch :3001, audit :3002, compensation :3003, reconciler :3004, lag page :3100"
+  fi
+  if ((shadow)); then
+    shadow_up
+    log "shadow up in $((SECONDS - t0))s: sandbox mock :4011, shadow intake :3010 (provider-dispatch :3011, audit :3012, compensation :3013, reconciler :3014), Redis $(shadow_redis_url)"
   fi
 }
 
@@ -366,12 +446,14 @@ cmd_status() {
   if kafka_answers; then log "kafka     up    $(brokers)"; else log "kafka     DOWN  $(brokers) (log: $LOGS/kafka.log)"; ok=1; fi
   if registry_answers; then log "registry  up    $(registry_url)"; else log "registry  DOWN  $(registry_url) (log: $LOGS/registry.log)"; ok=1; fi
   if redis_answers; then log "redis     up    $(redis_url)"; else log "redis     DOWN  $(redis_url)"; ok=1; fi
-  local name port entry
-  for s in "${SERVICES[@]}"; do
+  local name port entry how
+  for s in "${SERVICES[@]}" "${SHADOW_SERVICES[@]}"; do
     IFS='|' read -r name port entry <<<"$s"
-    if service_answers "$port"; then log "$(printf '%-17s' "$name") up    :$port"
-    elif pid_alive "$STATE/$name.pid"; then log "$(printf '%-17s' "$name") DOWN  :$port (running, not healthy; log: logs/$name.log)"; ok=1
-    else log "$(printf '%-17s' "$name") off   (./stack/stack.sh up --all starts it)"; fi
+    how="up --all"
+    [[ "$port" == 4011 || "$port" == 301? ]] && how="up --shadow"
+    if service_answers "$port"; then log "$(printf '%-25s' "$name") up    :$port"
+    elif pid_alive "$STATE/$name.pid"; then log "$(printf '%-25s' "$name") DOWN  :$port (running, not healthy; log: logs/$name.log)"; ok=1
+    else log "$(printf '%-25s' "$name") off   (./stack/stack.sh $how starts it)"; fi
   done
   return $ok
 }
@@ -400,7 +482,9 @@ cmd_env() {
   echo "KAFKA_BROKERS=$(brokers)"
   echo "SCHEMA_REGISTRY_URL=$(registry_url)"
   echo "REDIS_URL=$(redis_url)"
-  echo "PROVIDER_URL=${PROVIDER_URL:-http://127.0.0.1:4010}"
+  echo "PROVIDER_URL=$(production_provider_url)"
+  echo "SHADOW_INTAKE_URL=http://127.0.0.1:3010"
+  echo "SANDBOX_PROVIDER_URL=$SANDBOX_URL"
   cat "$STATE/secrets.env"
 }
 
@@ -412,5 +496,5 @@ case "${1:-}" in
   status) cmd_status ;;
   down) shift; cmd_down "$@" ;;
   env) cmd_env ;;
-  *) echo "usage: $0 up [--all [--restart]] | status | down [--purge] | env" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--all] [--shadow] [--restart] | status | down [--purge] | env" >&2; exit 2 ;;
 esac

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
-import { loadServiceConfig, shadowProblems } from './shadow.js';
+import { loadServiceConfig, redisDatabase, shadowProblems } from './shadow.js';
 
 const schema = z.object({
   TOPIC_PREFIX: z.string().default(''),
@@ -34,6 +34,15 @@ describe('shadow mode', () => {
     expect(() => loadServiceConfig(schema, { ...shadow, PROVIDER_TOKEN: 'production-token-1' })).toThrow(
       ConfigError,
     );
+  });
+
+  it("refuses production's Redis database: appointment ids would collide with production's", () => {
+    const prod = { ...shadow, PRODUCTION_REDIS_URL: 'redis://127.0.0.1:6379' };
+    expect(shadowProblems({ ...prod, REDIS_URL: 'redis://127.0.0.1:6379/0' })).toEqual([
+      "REDIS_URL: is production's Redis database; a shadow needs one of its own (e.g. redis://host:6379/1)",
+    ]);
+    expect(shadowProblems({ ...prod, REDIS_URL: 'redis://127.0.0.1:6379/1' })).toEqual([]);
+    expect(redisDatabase('redis://:secret@cache.internal/3')).toBe('cache.internal:6379/3');
   });
 
   it('changes nothing outside shadow mode', () => {

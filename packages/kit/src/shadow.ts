@@ -23,6 +23,17 @@ function origin(url: string): string | undefined {
   }
 }
 
+/** `host:port/db` of a Redis URL (port 6379 and database 0 when not given). */
+export function redisDatabase(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    const db = u.pathname.replace(/^\//, '') || '0';
+    return `${u.hostname}:${u.port || '6379'}/${db}`;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Every reason a shadow deployment must not start (empty when not in shadow mode). */
 export function shadowProblems(env: Env = process.env): string[] {
   if (!isShadow(env)) return [];
@@ -39,6 +50,14 @@ export function shadowProblems(env: Env = process.env): string[] {
   }
   if (env.PROVIDER_TOKEN && prodToken && env.PROVIDER_TOKEN === prodToken) {
     problems.push('PROVIDER_TOKEN: is the production token; a shadow uses the sandbox token');
+  }
+  // Appointment ids derive from idempotency keys, so a shadow on production's Redis database would
+  // find production's claims and projections and take them for its own.
+  const prodRedis = env.PRODUCTION_REDIS_URL;
+  if (env.REDIS_URL && prodRedis && redisDatabase(env.REDIS_URL) === redisDatabase(prodRedis)) {
+    problems.push(
+      "REDIS_URL: is production's Redis database; a shadow needs one of its own (e.g. redis://host:6379/1)",
+    );
   }
   return problems;
 }

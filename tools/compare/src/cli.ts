@@ -16,7 +16,15 @@ import { DataFileError, loadExpectations, loadTestData } from './data-file.js';
 import { generateLoad } from './generate.js';
 import { createProgress } from './progress.js';
 import { renderReport } from './report.js';
-import { type ProjectResults, type RunContext, runLegacy, runPipeline } from './runner.js';
+import type { LegacySetup } from './runner.js';
+import {
+  type ProjectResults,
+  type RunContext,
+  runLegacy,
+  runLegacyMirrored,
+  runPipeline,
+  type ShadowTarget,
+} from './runner.js';
 import { renderShadowSection, shadowFromRuns } from './shadow-run.js';
 
 const USAGE = `usage: booking-compare [--data FILE] [--load N] [--only A|B] [options]
@@ -27,12 +35,15 @@ const USAGE = `usage: booking-compare [--data FILE] [--load N] [--only A|B] [opt
   --seed N               load generator seed (default 42)
   --concurrency N        load concurrency (default: the file's load.concurrency)
   --only A|B             run one project
-  --shadow               also the shadow comparison: legacy outcomes against the pipeline's by
-                         request id, a second legacy run as the noise baseline (results/shadow_report.json)
+  --shadow               also the shadow comparison: the legacy serves the same requests again
+                         through the mirror, which copies each booking to the shadow deployment
+                         (stack.sh up --shadow); legacy outcomes against the shadow's by request id,
+                         the first legacy run as the noise baseline (results/shadow_report.json)
   --settle-timeout S     bound on waiting for final states, seconds (default 300)
   --results DIR, --logs DIR, --report FILE   output places (default results, logs, compare_report.md)
 env: INTAKE_URL, INTAKE_API_KEY, PROVIDER_URL (the pipeline's provider), LEGACY_PORT,
-     LEGACY_PROVIDER_PORT (default: any free port), MOCK_* (the legacy's provider), TIMING_FILE`;
+     LEGACY_PROVIDER_PORT (default: any free port), MOCK_* (the legacy's provider), TIMING_FILE;
+     with --shadow: SHADOW_INTAKE_URL (default :3010), SHADOW_INTAKE_API_KEY, SANDBOX_PROVIDER_URL (:4011)`;
 
 const SERVICES = ['intake', 'provider-dispatch', 'audit', 'compensation', 'reconciler'];
 
@@ -91,6 +102,18 @@ const intake = {
   apiKey: projects.includes('B') ? env('INTAKE_API_KEY') : '',
 };
 const providerUrl = env('PROVIDER_URL', 'http://127.0.0.1:4010');
+const shadowTarget: ShadowTarget | undefined = values.shadow
+  ? {
+      intake: {
+        url: env('SHADOW_INTAKE_URL', 'http://127.0.0.1:3010'),
+        apiKey: env('SHADOW_INTAKE_API_KEY'),
+      },
+      providerUrl: env('SANDBOX_PROVIDER_URL', 'http://127.0.0.1:4011'),
+      journalPath: join(values.logs, 'mirror.jsonl'),
+    }
+  : undefined;
+if (shadowTarget?.providerUrl === providerUrl)
+  fail('SANDBOX_PROVIDER_URL: must not be the pipeline provider');
 
 let data: Awaited<ReturnType<typeof loadTestData>>;
 let expectedPost: Awaited<ReturnType<typeof loadExpectations>>;
@@ -148,8 +171,12 @@ process.stderr.write(
   `run ${runId}: ${data.cases.length} cases from ${values.data} + ${loadN} generated (concurrency ${concurrency})\n`,
 );
 
-/** One run of the legacy over the data and the load, at its own instance of the provider mock. */
-async function legacyRun(logFile: string, id: string): Promise<ProjectResults> {
+/** The legacy over the data and the load, at its own instance of the provider mock. */
+async function withLegacyProvider<T>(
+  logFile: string,
+  id: string,
+  run: (ctx: RunContext, setup: LegacySetup) => Promise<T>,
+): Promise<T> {
   const { logger, destination } = fileLogger(logFile);
   const stateFile = join(root, '.legacy', `bookings-${id}.json`);
   // The legacy books at an instance of its own of the same mock, configured the same way (MOCK_*),
@@ -161,21 +188,24 @@ async function legacyRun(logFile: string, id: string): Promise<ProjectResults> {
     port: int('LEGACY_PROVIDER_PORT', process.env.LEGACY_PROVIDER_PORT ?? '0', 0),
   });
   const address = provider.server.address() as { port: number };
-  const a = await runLegacy(
-    { ...context(logger, `http://127.0.0.1:${address.port}`), runId: id },
-    {
-      supervisor: join(root, 'legacy', 'src', 'supervisor.js'),
-      port: int('LEGACY_PORT', process.env.LEGACY_PORT ?? '3200', 1),
-      providerToken,
-      stateFile,
-    },
-  ).finally(() => provider.close());
-  destination.flushSync();
-  return a;
+  try {
+    return await run(
+      { ...context(logger, `http://127.0.0.1:${address.port}`), runId: id },
+      {
+        supervisor: join(root, 'legacy', 'src', 'supervisor.js'),
+        port: int('LEGACY_PORT', process.env.LEGACY_PORT ?? '3200', 1),
+        providerToken,
+        stateFile,
+      },
+    );
+  } finally {
+    await provider.close();
+    destination.flushSync();
+  }
 }
 
 if (projects.includes('A')) {
-  const a = await legacyRun(join(values.logs, 'log_pre.txt'), runId);
+  const a = await withLegacyProvider(join(values.logs, 'log_pre.txt'), runId, runLegacy);
   results.push(a);
   await write(join(values.results, 'results_pre.json'), a);
   process.stderr.write(line(a));
@@ -195,19 +225,29 @@ if (projects.includes('B')) {
 
 const sections: string[] = [];
 const a0 = results.find((r) => r.project === 'A');
-const b0 = results.find((r) => r.project === 'B');
-if (values.shadow && a0 && b0) {
-  // The legacy again over the same requests: the noise baseline (fields that differ by themselves).
+if (shadowTarget && a0) {
+  // The legacy serves the same requests again, now through the mirror that copies each booking to
+  // the shadow deployment; the first legacy run is the noise baseline (fields that differ by
+  // themselves between two legacy runs of the same requests).
   const ts = Date.now();
-  process.stderr.write('shadow: the legacy once more over the same requests, for the noise baseline\n');
-  const again = await legacyRun(join(values.logs, 'log_shadow_baseline.txt'), `${runId}n`);
-  const { report } = shadowFromRuns(a0, again, b0);
-  await write(join(values.results, 'shadow_report.json'), report);
-  sections.push(renderShadowSection(report));
-  timing.shadow_baseline = Number(((Date.now() - ts) / 1000).toFixed(2));
   process.stderr.write(
-    `shadow: ${report.counts.match} match, ${report.counts.mismatch} mismatch, ${report.counts.missing} missing, ` +
-      `${report.counts['candidate-error']} candidate errors, ${report.counts.ignored} ignored; gate ${report.gate.passed ? 'passed' : 'not passed'}\n`,
+    `shadow: the legacy again, through the mirror, copying to ${shadowTarget.intake.url} (sandbox ${shadowTarget.providerUrl})\n`,
+  );
+  const mirrored = await withLegacyProvider(join(values.logs, 'log_shadow.txt'), `${runId}s`, (ctx, setup) =>
+    runLegacyMirrored(ctx, setup, shadowTarget),
+  );
+  const { report } = shadowFromRuns(mirrored.legacy, a0, mirrored.shadow);
+  await write(join(values.results, 'shadow_results.json'), {
+    legacy: mirrored.legacy,
+    shadow: mirrored.shadow,
+  });
+  await write(join(values.results, 'shadow_report.json'), report);
+  sections.push(renderShadowSection(report, mirrored));
+  timing.shadow = Number(((Date.now() - ts) / 1000).toFixed(2));
+  process.stderr.write(
+    `shadow: ${mirrored.pairs.length} requests mirrored; ${report.counts.match} match, ${report.counts.mismatch} mismatch, ` +
+      `${report.counts.missing} missing, ${report.counts['candidate-error']} candidate errors, ${report.counts.ignored} ignored; ` +
+      `gate ${report.gate.passed ? 'passed' : 'not passed'}\n`,
   );
 }
 

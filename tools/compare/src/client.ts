@@ -15,6 +15,8 @@ export interface Target {
 }
 
 export interface Attempt {
+  /** The x-request-id sent: a mirror journals the shadow's answer under it. */
+  requestId: string;
   startedAt: number;
   endedAt: number;
   outcome: ResponseOutcome;
@@ -57,10 +59,11 @@ async function attempt(
   timeoutMs: number,
 ): Promise<{ attempt: Attempt; body?: unknown }> {
   const startedAt = Date.now();
+  const requestId = randomUUID();
   try {
     const res = await fetch(target.url, {
       method: 'POST',
-      headers: { ...headers, ...target.headers, 'x-request-id': randomUUID() },
+      headers: { ...headers, ...target.headers, 'x-request-id': requestId },
       body: payload,
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -71,12 +74,13 @@ async function attempt(
     } catch {
       body = undefined;
     }
-    return { attempt: { startedAt, endedAt: Date.now(), outcome: res.status }, body };
+    return { attempt: { requestId, startedAt, endedAt: Date.now(), outcome: res.status }, body };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
     const timeout = e.name === 'TimeoutError' || e.name === 'AbortError';
     return {
       attempt: {
+        requestId,
         startedAt,
         endedAt: Date.now(),
         outcome: timeout ? 'timeout' : 'network',

@@ -4,6 +4,7 @@ export * from './client.js';
 export * from './data-file.js';
 export * from './expect.js';
 export * from './generate.js';
+export * from './mirror.js';
 export * from './outcome.js';
 export * from './pipeline-observer.js';
 export * from './provider.js';

@@ -3,10 +3,16 @@ import type { CaseRun, SendResult } from './client.js';
 import { mismatches } from './expect.js';
 import { type LegacyRecord, legacyState, measure, observeLegacy, observePipeline } from './outcome.js';
 import { indexProvider, type LedgerBooking, type ProviderCall } from './provider.js';
+import { shadowRun } from './runner.js';
 
 const send = (outcome: SendResult['outcome'], id?: string, attempts = 1): SendResult => ({
   index: 0,
-  attempts: Array.from({ length: attempts }, (_, i) => ({ startedAt: 1000 + i, endedAt: 1010 + i, outcome })),
+  attempts: Array.from({ length: attempts }, (_, i) => ({
+    requestId: `r${i}`,
+    startedAt: 1000 + i,
+    endedAt: 1010 + i,
+    outcome,
+  })),
   outcome,
   ...(id ? { id } : {}),
 });
@@ -128,5 +134,39 @@ describe('expectations', () => {
 
   it('checks only the keys asked for', () => {
     expect(mismatches(m, { state: 'CONFIRMED', responses: [1] }, { only: ['bookings'] })).toEqual([]);
+  });
+});
+
+describe('shadowRun', () => {
+  it("gives each attempt the shadow's answer to its copy, and the shadow's appointment id", () => {
+    // the legacy timed out once, then booked; the shadow took both copies under one appointment
+    const legacy = run([send('timeout', undefined, 2)]);
+    legacy.sends[0]!.attempts[1]!.outcome = 201;
+    const pairs = new Map([
+      ['r0', { requestId: 'r0', receivedAt: 1, shadow: { at: 1500, status: 202, id: 'apt-1' } }],
+      ['r1', { requestId: 'r1', receivedAt: 2, shadow: { at: 1600, status: 202, id: 'apt-1' } }],
+    ]);
+    const s = shadowRun(legacy, pairs).sends[0]!;
+    expect(s).toMatchObject({ outcome: 202, id: 'apt-1' });
+    expect(s.attempts.map((a) => [a.outcome, a.endedAt])).toEqual([
+      [202, 1500],
+      [202, 1600],
+    ]);
+  });
+
+  it('counts a copy the mirror dropped as a network failure, and a 4xx with its error code', () => {
+    const pairs = new Map([
+      ['r0', { requestId: 'r0', receivedAt: 1, shadow: { at: 5, dropped: true as const } }],
+    ]);
+    expect(shadowRun(run([send(201)]), pairs).sends[0]).toMatchObject({ outcome: 'network' });
+    const invalid = new Map([
+      [
+        'r0',
+        { requestId: 'r0', receivedAt: 1, shadow: { at: 5, status: 400, errorCode: 'VALIDATION_FAILED' } },
+      ],
+    ]);
+    const s = shadowRun(run([send(400)]), invalid).sends[0]!;
+    expect(s).toMatchObject({ outcome: 400, errorCode: 'VALIDATION_FAILED' });
+    expect(s.id).toBeUndefined();
   });
 });

@@ -3,11 +3,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '@booking/kit';
 import pLimit from 'p-limit';
-import { type CaseRun, runCase, type Target } from './client.js';
+import { type Attempt, type CaseRun, runCase, type Target } from './client.js';
 import type { Expectation, ExpectationFile, TestCase, TestDataFile } from './data-file.js';
 import { mismatches, OUTCOME_KEYS } from './expect.js';
 import type { GeneratedCase } from './generate.js';
 import { startLegacy } from './legacy-process.js';
+import { type Mirror, type MirroredPair, startMirror } from './mirror.js';
 import {
   type CaseResult,
   type LegacyRecord,
@@ -120,12 +121,20 @@ async function sendAll(
   return sent;
 }
 
-function judge(ctx: RunContext, project: Project, s: Sent, m: Measured): CaseResult {
+/**
+ * The legacy is judged on outcomes only (its answers are known to be wrong), and so is a shadow: its
+ * answers went to the mirror, not the client, and the client retried on the legacy's answers.
+ */
+function judge(
+  ctx: RunContext,
+  project: Project,
+  s: Sent,
+  m: Measured,
+  outcomesOnly = project === 'A',
+): CaseResult {
   const exp = expectationFor(ctx, s.testCase);
   const anyOrder = s.testCase.send.mode === 'concurrent';
-  const found = exp
-    ? mismatches(m, exp, { anyOrder, ...(project === 'A' ? { only: OUTCOME_KEYS } : {}) })
-    : [];
+  const found = exp ? mismatches(m, exp, { anyOrder, ...(outcomesOnly ? { only: OUTCOME_KEYS } : {}) }) : [];
   const result: CaseResult = {
     ...m,
     expected_state: exp?.state ?? null,
@@ -165,10 +174,16 @@ function logCase(log: Logger, r: CaseResult, run: CaseRun) {
   );
 }
 
-function finish(project: Project, startedAt: number, cases: CaseResult[], crashes?: number): ProjectResults {
+function finish(
+  project: Project,
+  startedAt: number,
+  cases: CaseResult[],
+  crashes?: number,
+  name = project === 'A' ? 'legacy (reconstruction)' : 'pipeline',
+): ProjectResults {
   return {
     project,
-    name: project === 'A' ? 'legacy (reconstruction)' : 'pipeline',
+    name,
     started_at: new Date(startedAt).toISOString(),
     finished_at: new Date().toISOString(),
     cases,
@@ -177,17 +192,99 @@ function finish(project: Project, startedAt: number, cases: CaseResult[], crashe
 }
 
 export async function runLegacy(ctx: RunContext, setup: LegacySetup): Promise<ProjectResults> {
+  return (await legacyPhase(ctx, setup)).results;
+}
+
+/** Where a mirror in front of the legacy sends its copies: the shadow pipeline and its sandbox. */
+export interface ShadowTarget {
+  /** The shadow deployment's intake: it takes the copies and answers for its appointments. */
+  intake: IntakeApi;
+  /** The sandbox provider the shadow books at. */
+  providerUrl: string;
+  /** The mirror's journal (JSON lines: each request's legacy answer and shadow answer). */
+  journalPath?: string;
+}
+
+/**
+ * The legacy serving its clients through the mirror while the shadow pipeline gets a copy of
+ * every booking request: the legacy's results, and the shadow's, measured from the copies it got.
+ */
+export async function runLegacyMirrored(
+  ctx: RunContext,
+  setup: LegacySetup,
+  shadow: ShadowTarget,
+): Promise<{ legacy: ProjectResults; shadow: ProjectResults; pairs: MirroredPair[] }> {
+  const { results, sent, pairs } = await legacyPhase(ctx, setup, shadow);
+  const byRequest = new Map(pairs.map((p) => [p.requestId, p]));
+  const copies = sent.map((s) => ({ ...s, run: shadowRun(s.run, byRequest) }));
+  const startedAt = Date.parse(results.started_at);
+  const cases = await settlePipeline(ctx, 'shadow', copies, shadow.intake, shadow.providerUrl);
+  return { legacy: results, shadow: finish('B', startedAt, cases, undefined, 'pipeline (shadow)'), pairs };
+}
+
+/** What the shadow got of a case: each attempt the client made, as the shadow answered its copy. */
+export function shadowRun(run: CaseRun, pairs: Map<string, MirroredPair>): CaseRun {
+  return {
+    ...run,
+    sends: run.sends.map((send) => {
+      const attempts: Attempt[] = [];
+      let id: string | undefined;
+      let errorCode: string | undefined;
+      for (const a of send.attempts) {
+        const answer = pairs.get(a.requestId)?.shadow;
+        if (!answer) continue;
+        if ('dropped' in answer) {
+          attempts.push({ ...a, endedAt: answer.at, outcome: 'network', error: 'dropped by the mirror' });
+          continue;
+        }
+        const outcome = answer.status ?? (answer.error === 'timeout' ? 'timeout' : 'network');
+        attempts.push({
+          ...a,
+          endedAt: answer.at,
+          outcome,
+          ...(answer.error ? { error: answer.error } : {}),
+        });
+        id = answer.id ?? id;
+        errorCode = answer.errorCode;
+      }
+      return {
+        index: send.index,
+        attempts,
+        outcome: attempts.at(-1)?.outcome ?? 'network',
+        ...(id ? { id } : {}),
+        ...(errorCode ? { errorCode } : {}),
+      };
+    }),
+  };
+}
+
+async function legacyPhase(
+  ctx: RunContext,
+  setup: LegacySetup,
+  shadow?: ShadowTarget,
+): Promise<{ results: ProjectResults; sent: Sent[]; pairs: MirroredPair[] }> {
   const startedAt = Date.now();
   const log = ctx.logger.child({ project: 'A' });
   const legacy = await startLegacy({ ...setup, providerUrl: ctx.providerUrl, logger: ctx.logger });
-  const target: Target = {
-    project: 'A',
-    url: `${legacy.url}/appointments`,
-    headers: {},
-    idOf: (status, body) => (status === 201 ? (body as { id?: string })?.id : undefined),
-  };
+  let mirror: Mirror | undefined;
   let sent: Sent[];
+  let pairs: MirroredPair[] = [];
   try {
+    if (shadow) {
+      mirror = await startMirror({
+        legacyUrl: legacy.url,
+        shadowUrl: shadow.intake.url,
+        shadowApiKey: shadow.intake.apiKey,
+        ...(shadow.journalPath ? { journalPath: shadow.journalPath } : {}),
+        logger: log,
+      });
+    }
+    const target: Target = {
+      project: 'A',
+      url: `${mirror?.url ?? legacy.url}/appointments`,
+      headers: {},
+      idOf: (status, body) => (status === 201 ? (body as { id?: string })?.id : undefined),
+    };
     let before = 0;
     sent = await sendAll(
       ctx,
@@ -206,8 +303,12 @@ export async function runLegacy(ctx: RunContext, setup: LegacySetup): Promise<Pr
     );
     const t = Date.now();
     if (!(await legacy.waitIdle(ctx.settleTimeoutMs))) log.warn('the legacy still had requests in flight');
+    if (mirror && !(await mirror.drain(ctx.settleTimeoutMs)))
+      log.warn('the mirror still had copies in flight');
     ctx.timing.project_a_settle = secondsSince(t);
+    pairs = mirror?.pairs() ?? [];
   } finally {
+    await mirror?.close();
     await legacy.stop();
   }
   const records = await readLegacyState(setup.stateFile);
@@ -218,7 +319,7 @@ export async function runLegacy(ctx: RunContext, setup: LegacySetup): Promise<Pr
     logCase(log, r, s.run);
     return r;
   });
-  return finish('A', startedAt, cases, legacy.crashes.length);
+  return { results: finish('A', startedAt, cases, legacy.crashes.length), sent, pairs };
 }
 
 async function readLegacyState(file: string): Promise<LegacyRecord[]> {
@@ -233,7 +334,6 @@ async function readLegacyState(file: string): Promise<LegacyRecord[]> {
 
 export async function runPipeline(ctx: RunContext, intake: IntakeApi): Promise<ProjectResults> {
   const startedAt = Date.now();
-  const log = ctx.logger.child({ project: 'B' });
   const target: Target = {
     project: 'B',
     url: `${intake.url}/v1/appointments`,
@@ -248,19 +348,31 @@ export async function runPipeline(ctx: RunContext, intake: IntakeApi): Promise<P
     async () => {},
     async () => {},
   );
+  return finish('B', startedAt, await settlePipeline(ctx, 'project_b', sent, intake, ctx.providerUrl));
+}
+
+/** Waits (bounded) until the pipeline's appointments are terminal, then measures every case. */
+async function settlePipeline(
+  ctx: RunContext,
+  phase: 'project_b' | 'shadow',
+  sent: Sent[],
+  intake: IntakeApi,
+  providerUrl: string,
+): Promise<CaseResult[]> {
+  const log = ctx.logger.child({ project: phase === 'shadow' ? 'shadow' : 'B' });
   const ids = [...new Set(sent.flatMap((s) => s.run.sends.flatMap((x) => (x.id ? [x.id] : []))))];
   const t = Date.now();
-  ctx.progress.start('Project B: settling', ids.length);
+  ctx.progress.start(phase === 'shadow' ? 'Shadow: settling' : 'Project B: settling', ids.length);
   const open = await waitTerminal(intake, ids, ctx.settleTimeoutMs, (n) => ctx.progress.update(n));
   ctx.progress.stop();
-  ctx.timing.project_b_settle = secondsSince(t);
+  ctx.timing[`${phase}_settle`] = secondsSince(t);
   if (open.length) log.warn({ open: open.length }, 'appointments not terminal when the bound ran out');
   const views = await readViews(intake, ids);
-  const provider = await readProvider(ctx.providerUrl);
-  const cases = sent.map((s) => {
-    const r = judge(ctx, 'B', s, measure(s.run, observePipeline(s.run, views), provider, s.templateId));
+  const provider = await readProvider(providerUrl);
+  return sent.map((s) => {
+    const m = measure(s.run, observePipeline(s.run, views), provider, s.templateId);
+    const r = judge(ctx, 'B', s, m, phase === 'shadow');
     logCase(log, r, s.run);
     return r;
   });
-  return finish('B', startedAt, cases);
 }

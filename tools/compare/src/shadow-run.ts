@@ -1,7 +1,8 @@
-// Turns a comparison run into a shadow comparison: the legacy's outcomes (Project A) are the
-// incumbent, the pipeline's (Project B, fed the same requests, as a shadow fed by mirroring would
-// be) the candidate, joined by request id; a second legacy run over the same requests is the noise
-// baseline. The rules name the known, accepted differences.
+// The shadow comparison: the legacy's outcomes are the incumbent, the shadow deployment's (fed a
+// copy of each booking request by the mirror in front of the legacy, runner.runLegacyMirrored) the
+// candidate, joined by request id; another legacy run over the same requests is the noise baseline.
+// The rules name the known, accepted differences.
+import type { MirroredPair } from './mirror.js';
 import type { CaseResult } from './outcome.js';
 import type { ProjectResults } from './runner.js';
 import {
@@ -79,7 +80,30 @@ export function shadowFromRuns(
   });
 }
 
-export function renderShadowSection(r: ShadowReport): string {
+export interface MirrorRun {
+  pairs: MirroredPair[];
+  shadow: ProjectResults;
+}
+
+function mirrorLine(m: MirrorRun): string {
+  const copies = { answered: 0, failed: 0, dropped: 0 };
+  for (const p of m.pairs) {
+    if (!p.shadow) continue;
+    if ('dropped' in p.shadow) copies.dropped++;
+    else if (p.shadow.error) copies.failed++;
+    else copies.answered++;
+  }
+  const s = m.shadow.summary;
+  return `The mirror in front of the legacy copied ${m.pairs.length} booking requests (every client attempt) to
+the shadow deployment: ${copies.answered} answered, ${copies.failed} failed, ${copies.dropped} dropped. Judged on
+outcomes against the pipeline's own expectations (its answers went to the mirror, and the client
+retried on the legacy's), the shadow got ${s.correct}/${s.total} cases right, with ${s.duplicate_bookings}
+duplicate and ${s.ghost_bookings} ghost bookings at the sandbox (results/shadow_results.json).
+
+`;
+}
+
+export function renderShadowSection(r: ShadowReport, mirror?: MirrorRun): string {
   const pct = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(1)} %`);
   const rows = Object.entries(r.by_scenario)
     .map(([s, v]) => `| ${s} | ${v.requests} | ${v.match} | ${v.mismatch} | ${pct(v.match_rate)} |`)
@@ -96,7 +120,7 @@ export function renderShadowSection(r: ShadowReport): string {
   const g = r.gate;
   return `## Shadow comparison (legacy outcomes against the pipeline in shadow)
 
-Each legacy outcome joined with the shadow pipeline's outcome for the same request id:
+${mirror ? mirrorLine(mirror) : ''}Each legacy outcome joined with the shadow pipeline's outcome for the same request id:
 ${r.counts.match} match, ${r.counts.mismatch} mismatch, ${r.counts.missing} missing within the bound,
 ${r.counts['candidate-error']} candidate errors, ${r.counts.ignored} ignored; match rate ${pct(r.match_rate)}.
 
