@@ -17,9 +17,11 @@ import {
   ensureTopics,
   gatherInvariantInput,
   loadConfig,
+  loadServiceConfig,
   ProviderClient,
   registerSchemas,
   retryTopicNames,
+  SHADOW_TOPIC_SUFFIX,
   type TopicSpec,
   topicNames,
 } from '@booking/kit';
@@ -44,6 +46,12 @@ export interface PipelineOptions {
   externalDispatch?: boolean;
   /** Leave compensation out: the test runs it as a child process (compensationEnv). */
   externalCompensation?: boolean;
+  /**
+   * Every service in SHADOW_MODE, configured through loadServiceConfig as a deployment is: `.shadow`
+   * topics, `shadow.` groups, a Redis database of its own; the mock is its sandbox, and the
+   * production provider named here is what it must refuse (and never call).
+   */
+  shadow?: { productionUrl: string; productionToken: string };
 }
 
 export interface AppointmentView {
@@ -71,12 +79,23 @@ function capture(file?: string) {
   return { lines, destination };
 }
 
+/** The same Redis server, another database (a shadow's). */
+function otherDatabase(url: string, db: number): string {
+  const u = new URL(url);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
 export async function startPipeline(name: string, opts: PipelineOptions = {}) {
   const s = stack();
   const prefix = unique(name);
   const retryDelaysMs = opts.retryDelaysMs ?? [300, 1200];
   // The names a service derives from TOPIC_PREFIX, so a service run as a child process agrees.
-  const topics = topicNames(`${prefix}.`);
+  const topics = topicNames(`${prefix}.`, opts.shadow ? SHADOW_TOPIC_SUFFIX : '');
+  const redisUrl = opts.shadow ? otherDatabase(s.redisUrl, 1) : (opts.redisUrl ?? s.redisUrl);
+  // A shadow's configuration goes through the same guard and renaming as a shadow deployment's.
+  const config: typeof loadConfig = (schema, env) =>
+    opts.shadow ? loadServiceConfig(schema, env).config : loadConfig(schema, env);
   const projectionPrefix = `${prefix}:apt:`;
   const auditLogPath = join(ROOT, 'logs', 'tests', `${prefix}.audit.jsonl`);
   const spec = (n: string, schema: TopicSpec['schema']): TopicSpec => ({
@@ -120,7 +139,15 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
   const common = {
     KAFKA_BROKERS: s.kafkaBrokers,
     SCHEMA_REGISTRY_URL: s.schemaRegistryUrl,
-    REDIS_URL: opts.redisUrl ?? s.redisUrl,
+    REDIS_URL: redisUrl,
+    ...(opts.shadow
+      ? {
+          SHADOW_MODE: 'true',
+          PRODUCTION_PROVIDER_URL: opts.shadow.productionUrl,
+          PRODUCTION_PROVIDER_TOKEN: opts.shadow.productionToken,
+          PRODUCTION_REDIS_URL: s.redisUrl,
+        }
+      : {}),
     LOG_LEVEL: 'info',
     RETRY_DELAYS_MS: retryDelaysMs.join(','),
     SHUTDOWN_TIMEOUT_MS: '5000',
@@ -128,7 +155,7 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
   const intakeLogs = capture(join(ROOT, 'logs', 'tests', `${prefix}.intake.log`));
   const dispatchLogs = capture(join(ROOT, 'logs', 'tests', `${prefix}.dispatch.log`));
   const intake = createIntake(
-    loadConfig(intakeConfigSchema, {
+    config(intakeConfigSchema, {
       ...common,
       INTAKE_HTTP_PORT: '0',
       INTAKE_API_KEYS: API_KEY,
@@ -155,13 +182,13 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
   };
   const dispatch = opts.externalDispatch
     ? undefined
-    : createDispatch(loadConfig(dispatchConfigSchema, dispatchEnv), {
+    : createDispatch(config(dispatchConfigSchema, dispatchEnv), {
         topics,
         logger: createLogger({ service: 'provider-dispatch', destination: dispatchLogs.destination }),
       });
   const auditLogs = capture(join(ROOT, 'logs', 'tests', `${prefix}.audit.log`));
   const audit = createAudit(
-    loadConfig(auditConfigSchema, {
+    config(auditConfigSchema, {
       ...common,
       AUDIT_HTTP_PORT: '0',
       AUDIT_LOG_PATH: auditLogPath,
@@ -186,13 +213,13 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
   };
   const compensation = opts.externalCompensation
     ? undefined
-    : createCompensation(loadConfig(compensationConfigSchema, compensationEnv), {
+    : createCompensation(config(compensationConfigSchema, compensationEnv), {
         topics,
         logger: createLogger({ service: 'compensation', destination: compensationLogs.destination }),
       });
   const reconcilerLogs = capture(join(ROOT, 'logs', 'tests', `${prefix}.reconciler.log`));
   const reconciler = createReconciler(
-    loadConfig(reconcilerConfigSchema, {
+    config(reconcilerConfigSchema, {
       ...common,
       PROVIDER_URL: mockUrl,
       PROVIDER_TOKEN: TOKEN,
@@ -214,7 +241,7 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
 
   /** The invariant report for this pipeline's appointments (projection, provider, ledger, audit trail). */
   const checkInvariantsNow = async () => {
-    const redis = redisClient(opts.redisUrl);
+    const redis = redisClient(redisUrl);
     try {
       return checkInvariants(
         await gatherInvariantInput({
