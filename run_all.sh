@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
 # The main job: install, build, bring up the real stack and every service, then run Project A (the
 # legacy reconstruction) and Project B (the pipeline) over the same cases and write results/,
-# logs/log_pre.txt, logs/log_post.txt and compare_report.md (docs/comparison.md).
-#   ./run_all.sh [--data FILE] [--load N] [more booking-compare options: --help lists them]
+# logs/log_pre.txt, logs/log_post.txt and compare_report.md (docs/comparison.md). Then the shadow
+# comparison: the legacy again, through the mirror that copies each booking to the pipeline's shadow
+# deployment (results/shadow_report.json); --no-shadow leaves it out.
+#   ./run_all.sh [--data FILE] [--load N] [--no-shadow] [more booking-compare options: --help lists them]
 # Exit 0 only if every Project B case matches its expectation.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-args=("$@")
+args=()
+shadow=1
+for a in "$@"; do
+  case "$a" in
+    --no-shadow) shadow=0 ;;
+    --shadow) ;;
+    *) args+=("$a") ;;
+  esac
+done
+((shadow)) && args+=(--shadow)
 while (($#)); do
   case "$1" in
     --data)
@@ -36,15 +47,20 @@ timed install npm ci --no-audit --no-fund
 step "build"
 timed build npm run -s build
 timed stack stack_up_and_bootstrap
-step "provider mock and services"
-timed services ./stack/stack.sh up --all --restart
-if [[ -z "${INTAKE_API_KEY:-}" || -z "${PROVIDER_TOKEN:-}" ]]; then
+if ((shadow)); then
+  step "provider mock and services, and the shadow deployment (sandbox mock and services in SHADOW_MODE)"
+  timed services ./stack/stack.sh up --all --shadow --restart
+else
+  step "provider mock and services"
+  timed services ./stack/stack.sh up --all --restart
+fi
+if [[ -z "${INTAKE_API_KEY:-}" || -z "${PROVIDER_TOKEN:-}" || -z "${SHADOW_INTAKE_API_KEY:-}" ]]; then
   set -a
   eval "$(./stack/stack.sh env)"
   set +a
 fi
 
-step "Project A (legacy) then Project B (pipeline)"
+step "Project A (legacy) then Project B (pipeline)$( ((shadow)) && echo ', then the legacy through the mirror with the shadow')"
 set +e
 node tools/compare/dist/cli.js "${args[@]}"
 status=$?

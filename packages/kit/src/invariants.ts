@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Redis } from 'ioredis';
 import { type AppointmentView, projectedIds, readProjection } from './projection.js';
-import type { ProviderBooking, ProviderClient } from './provider/client.js';
+import { type ProviderBooking, ProviderClient } from './provider/client.js';
 import { isState, isTerminal } from './state-machine.js';
 
 export interface InvariantInput {
@@ -188,4 +188,29 @@ export async function reconcileNow(o: GatherOptions & { out?: string }): Promise
     writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
   }
   return report;
+}
+
+/** The settings a reconciliation reads (audit's and check:invariants' configuration have them). */
+export interface ReconcileSettings {
+  PROVIDER_URL: string;
+  PROVIDER_TOKEN: string;
+  PROJECTION_PREFIX: string;
+  AUDIT_LOG_PATH: string;
+  PROVIDER_LEDGER_URL?: string | undefined;
+}
+
+/** reconcileNow from configuration: audit's POST /reconciliation and `npm run check:invariants`. */
+export function reconcileFromSettings(
+  redis: Redis,
+  c: ReconcileSettings,
+  out?: string,
+): Promise<InvariantReport> {
+  return reconcileNow({
+    redis,
+    provider: new ProviderClient({ baseUrl: c.PROVIDER_URL, token: c.PROVIDER_TOKEN, timeoutMs: 5000 }),
+    projectionPrefix: c.PROJECTION_PREFIX,
+    auditLogPath: c.AUDIT_LOG_PATH,
+    ledgerUrl: c.PROVIDER_LEDGER_URL,
+    ...(out ? { out } : {}),
+  });
 }

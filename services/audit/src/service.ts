@@ -9,8 +9,7 @@ import {
   createServiceContext,
   Gauge,
   type Logger,
-  ProviderClient,
-  reconcileNow,
+  reconcileFromSettings,
   STATES,
 } from '@booking/kit';
 import type { FastifyInstance } from 'fastify';
@@ -121,18 +120,11 @@ export function createAudit(
         .code(409)
         .send({ error: 'NOT_CONFIGURED', message: 'set PROVIDER_URL and PROVIDER_TOKEN' });
     }
-    const report = await reconcileNow({
+    const report = await reconcileFromSettings(
       redis,
-      provider: new ProviderClient({
-        baseUrl: config.PROVIDER_URL,
-        token: config.PROVIDER_TOKEN,
-        timeoutMs: 5000,
-      }),
-      projectionPrefix: config.PROJECTION_PREFIX,
-      auditLogPath: config.AUDIT_LOG_PATH,
-      ledgerUrl: config.PROVIDER_LEDGER_URL,
-      out: config.RECONCILIATION_REPORT_PATH,
-    });
+      { ...config, PROVIDER_URL: config.PROVIDER_URL, PROVIDER_TOKEN: config.PROVIDER_TOKEN },
+      config.RECONCILIATION_REPORT_PATH,
+    );
     return report;
   });
 

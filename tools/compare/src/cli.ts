@@ -233,9 +233,12 @@ if (shadowTarget && a0) {
   process.stderr.write(
     `shadow: the legacy again, through the mirror, copying to ${shadowTarget.intake.url} (sandbox ${shadowTarget.providerUrl})\n`,
   );
+  // Its own phase times (shadow_legacy_cases, …, shadow_settle), not Project A's.
+  const phases: Record<string, number> = {};
   const mirrored = await withLegacyProvider(join(values.logs, 'log_shadow.txt'), `${runId}s`, (ctx, setup) =>
-    runLegacyMirrored(ctx, setup, shadowTarget),
+    runLegacyMirrored({ ...ctx, timing: phases }, setup, shadowTarget),
   );
+  for (const [k, v] of Object.entries(phases)) timing[k.replace(/^project_a_/, 'shadow_legacy_')] = v;
   const { report } = shadowFromRuns(mirrored.legacy, a0, mirrored.shadow);
   await write(join(values.results, 'shadow_results.json'), {
     legacy: mirrored.legacy,

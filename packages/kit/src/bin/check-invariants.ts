@@ -5,8 +5,7 @@
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { baseConfigShape, loadConfig } from '../config.js';
-import { reconcileNow } from '../invariants.js';
-import { ProviderClient } from '../provider/client.js';
+import { reconcileFromSettings } from '../invariants.js';
 
 const config = loadConfig(
   z.object({
@@ -23,18 +22,7 @@ const outIndex = process.argv.indexOf('--out');
 const out = outIndex > 0 ? process.argv[outIndex + 1] : undefined;
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
 try {
-  const report = await reconcileNow({
-    redis,
-    provider: new ProviderClient({
-      baseUrl: config.PROVIDER_URL,
-      token: config.PROVIDER_TOKEN,
-      timeoutMs: 5000,
-    }),
-    projectionPrefix: config.PROJECTION_PREFIX,
-    auditLogPath: config.AUDIT_LOG_PATH,
-    ledgerUrl: config.PROVIDER_LEDGER_URL,
-    out,
-  });
+  const report = await reconcileFromSettings(redis, config, out);
   const text = `${JSON.stringify(report, null, 2)}\n`;
   process.stdout.write(text);
   process.exitCode = report.passed ? 0 : 1;
