@@ -54,7 +54,7 @@ else
   step "provider mock and services"
   timed services ./stack/stack.sh up --all --restart
 fi
-if [[ -z "${INTAKE_API_KEY:-}" || -z "${PROVIDER_TOKEN:-}" || -z "${SHADOW_INTAKE_API_KEY:-}" ]]; then
+if [[ -z "${INTAKE_API_KEY:-}" || -z "${PROVIDER_TOKEN:-}" || -z "${SHADOW_INTAKE_API_KEY:-}" || -z "${SHADOW_REDIS_URL:-}" ]]; then
   set -a
   eval "$(./stack/stack.sh env)"
   set +a
@@ -70,6 +70,14 @@ step "reconciliation: pipeline states against the provider"
 PROVIDER_LEDGER_URL="$PROVIDER_URL/__mock/ledger" npm run -s check:invariants -- --out results/reconciliation.json >/dev/null &&
   echo "results/reconciliation.json: every invariant holds" ||
   echo "results/reconciliation.json: an invariant does not hold (see the file)"
+if ((shadow)); then
+  # The shadow deployment's own appointments against its sandbox: the same invariants.
+  REDIS_URL=$SHADOW_REDIS_URL PROVIDER_URL=$SANDBOX_PROVIDER_URL PROVIDER_TOKEN=$SANDBOX_PROVIDER_TOKEN \
+    AUDIT_LOG_PATH=logs/shadow/audit.jsonl PROVIDER_LEDGER_URL="$SANDBOX_PROVIDER_URL/__mock/ledger" \
+    npm run -s check:invariants -- --out results/shadow_reconciliation.json >/dev/null &&
+    echo "results/shadow_reconciliation.json: every invariant holds in the shadow deployment" ||
+    echo "results/shadow_reconciliation.json: an invariant does not hold in the shadow deployment (see the file)"
+fi
 
 cat <<MSG
 

@@ -485,6 +485,7 @@ cmd_env() {
   echo "PROVIDER_URL=$(production_provider_url)"
   echo "SHADOW_INTAKE_URL=http://127.0.0.1:3010"
   echo "SANDBOX_PROVIDER_URL=$SANDBOX_URL"
+  echo "SHADOW_REDIS_URL=$(shadow_redis_url)"
   cat "$STATE/secrets.env"
 }
 
