@@ -33,6 +33,7 @@ run_suite provider-dispatch services/provider-dispatch
 run_suite compare tools/compare
 run_suite lag services/lag
 run_suite dlt tools/dlt
+run_suite bench tools/bench
 
 step "integration tests (real Kafka, registry, Redis)"
 rm -rf logs/tests

@@ -13,6 +13,7 @@ const expected = [
   'compare',
   'lag',
   'dlt',
+  'bench',
   'integration',
   'pii-scan',
 ];

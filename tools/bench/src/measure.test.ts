@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { pipelineResult, verdicts } from './measure.js';
+
+describe('pipelineResult', () => {
+  it('counts terminal states and the unfinished, and rates confirmations over first acceptance to last confirmation', () => {
+    const traces = [
+      { acceptedAt: 1000, terminal: { state: 'CONFIRMED', at: 1010 } },
+      { acceptedAt: 1500, terminal: { state: 'CONFIRMED', at: 1540 } },
+      { acceptedAt: 1600, terminal: { state: 'CONFIRMED', at: 2000 } },
+      { acceptedAt: 1700, terminal: { state: 'REJECTED', at: 1800 } },
+      { acceptedAt: 1800 },
+    ];
+    const r = pipelineResult({ targetRate: 500, durationS: 1, produced: 6, produceMs: 1000 }, traces);
+    expect(r).toMatchObject({
+      produced: 6,
+      offered_per_s: 6,
+      accepted: 5,
+      confirmed: 3,
+      by_terminal_state: { CONFIRMED: 3, REJECTED: 1 },
+      unfinished: 2,
+      confirmed_per_s: 3,
+    });
+    expect(r.latency_accepted_to_confirmed).toMatchObject({ count: 3, p50_ms: 40, max_ms: 400 });
+  });
+});
+
+describe('verdicts', () => {
+  const run = (confirmedPerS: number, p95: number, unfinished = 0) => {
+    const base = pipelineResult({ targetRate: 0, durationS: 60, produced: 0, produceMs: 1 }, []);
+    return {
+      ...base,
+      duration_s: 60,
+      unfinished,
+      confirmed_per_s: confirmedPerS,
+      latency_accepted_to_confirmed: { ...base.latency_accepted_to_confirmed, p95_ms: p95 },
+    };
+  };
+  const raw = {
+    records: 1,
+    bytes_per_record: 1,
+    partitions: 6,
+    produce_per_s: 1,
+    produce_consume_per_s: 4000,
+  };
+
+  it('meets each target only when its number is reached and nothing is left unfinished', () => {
+    expect(verdicts({ raw, throughput: run(2100, 0), latency: run(500, 45) }).map((v) => v.met)).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    expect(verdicts({ raw, throughput: run(1900, 0), latency: run(500, 51) }).map((v) => v.met)).toEqual([
+      false,
+      false,
+      false,
+    ]);
+    expect(verdicts({ throughput: run(2100, 0, 1) })[0]!.met).toBe(false);
+  });
+});

@@ -1,0 +1,141 @@
+// What a benchmark run turns into: rates over the window that matters and latency percentiles,
+// then each of the brief's targets with the value reached and whether it was met. Pure, tested.
+import { type Percentiles, percentiles } from '@booking/compare';
+
+/** One booking as the lifecycle topic told it: acceptance and the terminal transition, epoch ms. */
+export interface Trace {
+  /** When the bench produced the request. */
+  sentAt?: number;
+  acceptedAt?: number;
+  /** The first DISPATCHING transition (provider-dispatch took it). */
+  dispatchingAt?: number;
+  terminal?: { state: string; at: number };
+}
+
+export const TERMINAL = new Set(['CONFIRMED', 'REJECTED', 'FAILED', 'COMPENSATED']);
+
+export interface PipelineResult {
+  target_rate_per_s: number;
+  duration_s: number;
+  produced: number;
+  /** Produced per second over the produce window (what the load generator managed). */
+  offered_per_s: number;
+  accepted: number;
+  confirmed: number;
+  by_terminal_state: Record<string, number>;
+  /** Produced but not terminal when the drain bound ran out. */
+  unfinished: number;
+  /** CONFIRMED per second from the first acceptance to the last confirmation. */
+  confirmed_per_s: number | null;
+  latency_accepted_to_confirmed: Percentiles;
+  /** Where the time goes, for CONFIRMED bookings: each stage's percentiles. */
+  stages: {
+    produced_to_accepted: Percentiles;
+    accepted_to_dispatching: Percentiles;
+    dispatching_to_confirmed: Percentiles;
+  };
+}
+
+export function pipelineResult(
+  o: { targetRate: number; durationS: number; produced: number; produceMs: number },
+  traces: Iterable<Trace>,
+): PipelineResult {
+  const byState: Record<string, number> = {};
+  const latencies: number[] = [];
+  const stages = { intake: [] as number[], queue: [] as number[], provider: [] as number[] };
+  let accepted = 0;
+  let first = Number.POSITIVE_INFINITY;
+  let lastConfirmed = Number.NEGATIVE_INFINITY;
+  let terminal = 0;
+  for (const t of traces) {
+    if (t.acceptedAt !== undefined) {
+      accepted++;
+      first = Math.min(first, t.acceptedAt);
+    }
+    if (!t.terminal) continue;
+    terminal++;
+    byState[t.terminal.state] = (byState[t.terminal.state] ?? 0) + 1;
+    if (t.terminal.state === 'CONFIRMED') {
+      lastConfirmed = Math.max(lastConfirmed, t.terminal.at);
+      if (t.acceptedAt !== undefined) latencies.push(t.terminal.at - t.acceptedAt);
+      if (t.sentAt !== undefined && t.acceptedAt !== undefined) stages.intake.push(t.acceptedAt - t.sentAt);
+      if (t.acceptedAt !== undefined && t.dispatchingAt !== undefined)
+        stages.queue.push(t.dispatchingAt - t.acceptedAt);
+      if (t.dispatchingAt !== undefined) stages.provider.push(t.terminal.at - t.dispatchingAt);
+    }
+  }
+  const confirmed = byState.CONFIRMED ?? 0;
+  const span = lastConfirmed - first;
+  return {
+    target_rate_per_s: o.targetRate,
+    duration_s: o.durationS,
+    produced: o.produced,
+    offered_per_s: round(o.produced / (o.produceMs / 1000)),
+    accepted,
+    confirmed,
+    by_terminal_state: byState,
+    unfinished: o.produced - terminal,
+    confirmed_per_s: confirmed > 0 && span > 0 ? round(confirmed / (span / 1000)) : null,
+    latency_accepted_to_confirmed: percentiles(latencies),
+    stages: {
+      produced_to_accepted: percentiles(stages.intake),
+      accepted_to_dispatching: percentiles(stages.queue),
+      dispatching_to_confirmed: percentiles(stages.provider),
+    },
+  };
+}
+
+export interface RawResult {
+  records: number;
+  bytes_per_record: number;
+  partitions: number;
+  produce_per_s: number;
+  /** From the first send to the last record consumed. */
+  produce_consume_per_s: number;
+}
+
+export interface Verdict {
+  target: string;
+  reached: string;
+  met: boolean | null;
+}
+
+/** The brief's targets (ARCHITECTURE.md, "Targets the design must leave room for"). */
+export function verdicts(r: {
+  raw?: RawResult;
+  throughput?: PipelineResult;
+  latency?: PipelineResult;
+}): Verdict[] {
+  const out: Verdict[] = [];
+  const t = r.throughput;
+  if (t) {
+    const sustained = t.confirmed_per_s ?? 0;
+    out.push({
+      target: `>= 2,000 bookings/s accepted -> CONFIRMED, sustained ${t.duration_s} s, nothing lost`,
+      reached: `${sustained}/s confirmed (${t.offered_per_s}/s offered), ${t.unfinished} unfinished`,
+      met: sustained >= 2000 && t.unfinished === 0 && t.duration_s >= 60,
+    });
+  }
+  const l = r.latency;
+  if (l) {
+    const p95 = l.latency_accepted_to_confirmed.p95_ms;
+    out.push({
+      target: `p95 accepted -> CONFIRMED <= 50 ms at ${l.target_rate_per_s} bookings/s (immediate path)`,
+      reached: `p95 ${p95 ?? '–'} ms at ${l.offered_per_s}/s offered`,
+      met: p95 === null ? false : p95 <= 50 && l.unfinished === 0,
+    });
+  }
+  if (r.raw && t?.confirmed_per_s) {
+    const ratio = t.confirmed_per_s / r.raw.produce_consume_per_s;
+    out.push({
+      target: 'pipeline records/s >= 1/2 of raw kafkajs produce -> consume on the same broker',
+      reached: `${t.confirmed_per_s}/s vs raw ${r.raw.produce_consume_per_s}/s (${(ratio * 100).toFixed(1)} %)`,
+      met: ratio >= 0.5,
+    });
+  }
+  return out;
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}
