@@ -20,6 +20,9 @@ export const intakeConfigSchema = z
       .default(7 * DAY),
     /** How long a key stays "being accepted" before a retry may take it over. */
     ACCEPTING_TTL_MS: z.coerce.number().int().positive().default(30_000),
+    /** Inbound records handled side by side inside a partition (one key stays in order). */
+    KEY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+    PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).default(6),
     BODY_LIMIT_BYTES: z.coerce
       .number()
       .int()

@@ -34,6 +34,8 @@ export function createIntake(
     logger: log,
     metrics: registry,
     transactional: true,
+    partitionsConsumedConcurrently: config.PARTITIONS_CONCURRENCY,
+    keyConcurrency: config.KEY_CONCURRENCY,
     handle: inboundHandler({
       redis,
       topics,
