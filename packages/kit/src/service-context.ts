@@ -34,7 +34,12 @@ export function createServiceContext(config: BaseConfig, logger?: Logger): Servi
     connected = false;
   });
   // Lazy: a service that never uses Redis (compensation) never connects.
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: true });
+  const redis = new Redis(config.REDIS_URL, {
+    maxRetriesPerRequest: 2,
+    lazyConnect: true,
+    // Commands issued in the same tick go out in one write: far fewer syscalls per record.
+    enableAutoPipelining: true,
+  });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
   return {
     log,

@@ -8,14 +8,27 @@ const MAX_DURATION_MS = 8 * 60 * 60_000;
 /** Idempotency-Key: 8..255 printable ASCII characters. */
 export const IDEMPOTENCY_KEY = /^[\x20-\x7E]{8,255}$/;
 
+// Building an Intl.DateTimeFormat costs tens of microseconds: it was a fifth of Kafka intake's CPU
+// under load (docs/benchmark.md). Answers are remembered, at most ZONE_CACHE_MAX of them, so
+// garbage zones cannot grow the cache without bound.
+const ZONE_CACHE_MAX = 2000;
+const zoneCache = new Map<string, boolean>();
+
 export function isIanaZone(zone: string): boolean {
-  if (!/^[A-Za-z]/.test(zone)) return false;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
+  const known = zoneCache.get(zone);
+  if (known !== undefined) return known;
+  let valid = false;
+  if (/^[A-Za-z]/.test(zone)) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      valid = true;
+    } catch {
+      valid = false;
+    }
   }
+  if (zoneCache.size >= ZONE_CACHE_MAX) zoneCache.clear();
+  zoneCache.set(zone, valid);
+  return valid;
 }
 
 const time = z
