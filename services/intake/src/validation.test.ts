@@ -63,6 +63,13 @@ describe('request validation', () => {
   it('knows IANA zones and key shapes', () => {
     expect(isIanaZone('America/New_York')).toBe(true);
     expect(isIanaZone('Not/AZone')).toBe(false);
+    // answered from the cache the second time, the same answer; thousands of distinct garbage
+    // zones (the cache's bound) do not change what a real zone gets
+    expect(isIanaZone('America/New_York')).toBe(true);
+    expect(isIanaZone('Not/AZone')).toBe(false);
+    for (let i = 0; i < 2500; i++) isIanaZone(`Garbage/Zone${i}`);
+    expect(isIanaZone('Europe/London')).toBe(true);
+    expect(isIanaZone('Garbage/Zone1')).toBe(false);
     expect(IDEMPOTENCY_KEY.test('abcdefgh')).toBe(true);
     expect(IDEMPOTENCY_KEY.test('abc\ndefgh')).toBe(false);
   });
