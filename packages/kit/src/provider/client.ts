@@ -2,6 +2,7 @@
 // here, into an outcome; timeouts and dropped connections are "ambiguous": the provider may have
 // booked, so the caller must look the booking up before creating again.
 import { PipelineError } from '../errors.js';
+import { createTransport, type Transport, type TransportResponse } from './transport.js';
 
 export interface ProviderBooking {
   bookingId: string;
@@ -33,8 +34,12 @@ export interface ProviderClientOptions {
   token: string;
   /** Timeout of look-ups and cancels (creates take theirs per call, bounded by the deadline). */
   timeoutMs: number;
-  fetchImpl?: typeof fetch;
+  /** The HTTP underneath (default: node:http with keep-alive, transport.ts). */
+  transport?: Transport;
 }
+
+/** One keep-alive pool per process: every client of the same provider shares its connections. */
+let shared: Transport | undefined;
 
 function retryAfterMs(header: string | null): number {
   if (!header) return 1000;
@@ -49,10 +54,10 @@ function isAbort(err: unknown): boolean {
 }
 
 export class ProviderClient {
-  private readonly fetch: typeof fetch;
+  private readonly transport: Transport;
 
   constructor(private readonly opts: ProviderClientOptions) {
-    this.fetch = opts.fetchImpl ?? fetch;
+    this.transport = opts.transport ?? (shared ??= createTransport());
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -64,27 +69,24 @@ export class ProviderClient {
     timeoutMs: number,
     idempotencyKey?: string,
   ): Promise<CreateOutcome> {
-    let res: Response;
+    let res: TransportResponse;
     try {
-      res = await this.fetch(`${this.opts.baseUrl}/api/v2/appointments`, {
+      res = await this.transport({
         method: 'POST',
+        url: `${this.opts.baseUrl}/api/v2/appointments`,
         headers: this.headers({
           'content-type': 'application/json',
           ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
         }),
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(Math.max(1, timeoutMs)),
+        timeoutMs,
       });
     } catch (err) {
       if (isAbort(err)) return { kind: 'timeout', ambiguous: true };
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      return {
-        kind: 'connection',
-        ambiguous: true,
-        message: cause?.code ?? cause?.message ?? (err as Error).message,
-      };
+      const e = err as Error & { code?: string };
+      return { kind: 'connection', ambiguous: true, message: e.code ?? e.message };
     }
-    const payload = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+    const payload = res.json;
     switch (true) {
       case res.status === 201:
         return { kind: 'confirmed', bookingId: String(payload.bookingId) };
@@ -97,7 +99,7 @@ export class ProviderClient {
       case res.status === 401:
         return { kind: 'auth' };
       case res.status === 429:
-        return { kind: 'rate-limited', retryAfterMs: retryAfterMs(res.headers.get('retry-after')) };
+        return { kind: 'rate-limited', retryAfterMs: retryAfterMs(res.header('retry-after')) };
       case res.status === 409 || res.status === 400 || res.status === 422:
         return { kind: 'rejected', status: res.status, error: String(payload.error ?? 'REJECTED') };
       default:
@@ -110,12 +112,13 @@ export class ProviderClient {
     method: 'GET' | 'DELETE',
   ): Promise<{ status: number; body: Record<string, unknown> }> {
     try {
-      const res = await this.fetch(`${this.opts.baseUrl}${path}`, {
+      const res = await this.transport({
         method,
+        url: `${this.opts.baseUrl}${path}`,
         headers: this.headers(),
-        signal: AbortSignal.timeout(this.opts.timeoutMs),
+        timeoutMs: this.opts.timeoutMs,
       });
-      const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+      const body = res.json;
       if (res.status === 401)
         throw new PipelineError('PROVIDER_AUTH', 'provider refused our token (401)', { retryable: true });
       if (res.status === 429 || res.status >= 500) {
