@@ -40,6 +40,10 @@ export interface ProviderClientOptions {
 
 /** One keep-alive pool per process: every client of the same provider shares its connections. */
 let shared: Transport | undefined;
+function sharedTransport(): Transport {
+  if (!shared) shared = createTransport();
+  return shared;
+}
 
 function retryAfterMs(header: string | null): number {
   if (!header) return 1000;
@@ -57,7 +61,7 @@ export class ProviderClient {
   private readonly transport: Transport;
 
   constructor(private readonly opts: ProviderClientOptions) {
-    this.transport = opts.transport ?? (shared ??= createTransport());
+    this.transport = opts.transport ?? sharedTransport();
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
