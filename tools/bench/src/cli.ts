@@ -6,6 +6,7 @@
 //   ./stack/stack.sh up --all && eval "$(./stack/stack.sh env)" && npm run -s bench
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -18,7 +19,14 @@ import {
   topicNames,
 } from '@booking/kit';
 import { Partitioners } from 'kafkajs';
-import { type PipelineResult, type RawResult, TERMINAL, type Trace, verdicts } from './measure.js';
+import {
+  type PipelineResult,
+  pipelineResult,
+  type RawResult,
+  TERMINAL,
+  type Trace,
+  verdicts,
+} from './measure.js';
 
 const USAGE = `usage: booking-bench [options]   (the stack and services up: ./stack/stack.sh up --all)
   --raw N                 records for raw kafkajs produce -> consume (default 200000; 0 skips)
@@ -155,12 +163,27 @@ interface Lifecycle {
 async function pipeline(perS: number, seconds: number): Promise<PipelineResult> {
   const source = `bench-${runId}-${perS}`;
   const traces = new Map<string, Trace>();
-  const consumer = kafka.consumer({ groupId: `bench.lifecycle.${source}` });
+  const groupId = `bench.lifecycle.${source}`;
+  // The group starts where the lifecycle topic ends now: its offsets are set before it first joins,
+  // so nothing of this run can come before them and nothing older is read.
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topics.lifecycle);
+    await admin.setOffsets({
+      groupId,
+      topic: topics.lifecycle,
+      partitions: ends.map((o) => ({ partition: o.partition, offset: o.high })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  const consumer = kafka.consumer({ groupId });
   const producer = createProducer(kafka);
   await Promise.all([consumer.connect(), producer.connect()]);
+  let settled = 0;
   try {
-    await consumer.subscribe({ topic: topics.lifecycle, fromBeginning: false });
-    const joined = new Promise<void>((r) => consumer.on(consumer.events.GROUP_JOIN, () => r()));
+    await consumer.subscribe({ topic: topics.lifecycle });
     await consumer.run({
       eachBatch: async ({ batch }) => {
         for (const m of batch.messages) {
@@ -170,12 +193,13 @@ async function pipeline(perS: number, seconds: number): Promise<PipelineResult> 
           const { value } = await serde.decode<Lifecycle>(m.value);
           if (value.to === 'REQUESTED') t.acceptedAt = Number(value.at);
           else if (value.to === 'DISPATCHING') t.dispatchingAt ??= Number(value.at);
-          else if (TERMINAL.has(value.to)) t.terminal ??= { state: value.to, at: Number(value.at) };
+          else if (TERMINAL.has(value.to) && !t.terminal) {
+            t.terminal = { state: value.to, at: Number(value.at) };
+            settled++;
+          }
         }
       },
     });
-    await joined;
-    await sleep(500); // the new group's first fetch positions it at the end of the topic
     const start = new Date(Math.floor((Date.now() + 30 * 86_400_000) / 3_600_000) * 3_600_000);
     const slot = {
       start: start.toISOString(),
@@ -212,9 +236,7 @@ async function pipeline(perS: number, seconds: number): Promise<PipelineResult> 
     }
     const produceMs = Date.now() - t0;
     say(`  produced ${produced} in ${(produceMs / 1000).toFixed(1)} s; waiting for final states`);
-    const settled = () => [...traces.values()].filter((t) => t.terminal).length;
-    await until('settling', () => settled() >= produced, drainMs);
-    const { pipelineResult } = await import('./measure.js');
+    await until('settling', () => settled >= produced, drainMs);
     return pipelineResult({ targetRate: perS, durationS: seconds, produced, produceMs }, traces.values());
   } finally {
     await Promise.allSettled([consumer.disconnect(), producer.disconnect()]);
@@ -232,7 +254,7 @@ const result: {
 } = {
   run_id: runId,
   started_at: new Date().toISOString(),
-  machine: { cpus: (await import('node:os')).availableParallelism(), node: process.version },
+  machine: { cpus: availableParallelism(), node: process.version },
 };
 if (rawCount > 0) {
   say(`raw kafkajs: ${rawCount} records produce -> consume`);
