@@ -34,10 +34,16 @@ run_suite compare tools/compare
 run_suite lag services/lag
 run_suite dlt tools/dlt
 run_suite bench tools/bench
+run_suite chaos tools/chaos
 
 step "integration tests (real Kafka, registry, Redis)"
 rm -rf logs/tests
 run_suite integration tests
+
+# Kills the shared broker: alone, after every test that needs it up (issue 20).
+step "broker restarts under load (serial)"
+npx vitest run --root tests --config vitest.faults.config.ts --reporter=default --reporter=json \
+  --outputFile="$PWD/$REPORTS/faults.json" || status=1
 
 step "after the suite: no PII in any log file or audit trail"
 npx vitest run --root tests --config vitest.after.config.ts --reporter=default --reporter=json \

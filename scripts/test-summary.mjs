@@ -14,7 +14,9 @@ const expected = [
   'lag',
   'dlt',
   'bench',
+  'chaos',
   'integration',
+  'faults',
   'pii-scan',
 ];
 

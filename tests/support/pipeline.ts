@@ -231,7 +231,7 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     }),
     { topics, logger: createLogger({ service: 'reconciler', destination: reconcilerLogs.destination }) },
   );
-  const [intakeUrl, dispatchUrl, auditUrl] = await Promise.all([
+  const [intakeUrl, dispatchUrl, auditUrl, compensationUrl, reconcilerUrl] = await Promise.all([
     intake.start(),
     dispatch ? dispatch.start() : Promise.resolve(''),
     audit.start(),
@@ -239,7 +239,15 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     reconciler.start(),
   ]);
 
-  /** The invariant report for this pipeline's appointments (projection, provider, ledger, audit trail). */
+  /** Appointment ids this pipeline's clients were answered 202 for (`submit`, or `acknowledge`). */
+  const acknowledged = new Set<string>();
+  const checkKafka = kafkaClient();
+  const checkSerde = new AvroSerde(createSchemaRegistry(s.schemaRegistryUrl));
+
+  /**
+   * The invariant report for this pipeline's appointments (projection, provider, ledger, audit
+   * trail), and every acknowledged acceptance found on the topics (issue 20).
+   */
   const checkInvariantsNow = async () => {
     const redis = redisClient(redisUrl);
     try {
@@ -250,6 +258,17 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
           projectionPrefix,
           auditLogPath,
           ledgerUrl: `${mockUrl}/__mock/ledger`,
+          ...(acknowledged.size > 0
+            ? {
+                acceptances: {
+                  acknowledged: [...acknowledged],
+                  kafka: checkKafka,
+                  serde: checkSerde,
+                  requestedTopic: topics.requested,
+                  lifecycleTopic: topics.lifecycle,
+                },
+              }
+            : {}),
         }),
       );
     } finally {
@@ -268,6 +287,8 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     });
 
   const pipeline = {
+    /** Every topic and consumer group of this pipeline starts with it. */
+    prefix,
     topics,
     intake,
     dispatch,
@@ -277,6 +298,8 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     intakeUrl,
     dispatchUrl,
     auditUrl,
+    compensationUrl,
+    reconcilerUrl,
     auditLogPath,
     projectionPrefix,
     reconciler,
@@ -299,12 +322,20 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
       }
     },
     api,
-    submit: (body: unknown, key: string) =>
-      api('/v1/appointments', {
+    acknowledged,
+    /** POST /v1/appointments; a 202's appointment id joins `acknowledged` (the checker's rule 7). */
+    submit: async (body: unknown, key: string) => {
+      const res = await api('/v1/appointments', {
         method: 'POST',
         body: JSON.stringify(body),
         headers: { 'idempotency-key': key },
-      }),
+      });
+      if (res.status === 202) {
+        const { appointmentId } = (await res.clone().json()) as { appointmentId?: string };
+        if (appointmentId) acknowledged.add(appointmentId);
+      }
+      return res;
+    },
     view: async (id: string): Promise<AppointmentView | null> => {
       const res = await api(`/v1/appointments/${id}`);
       return res.status === 200 ? ((await res.json()) as AppointmentView) : null;

@@ -27,6 +27,11 @@ export const baseConfigShape = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RETRY_DELAYS_MS: msList.default([1000, 4000, 16000, 60000]),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /**
+   * A consumer whose fetch loop is silent, or whose partitions keep lag without progress, this long
+   * is reported stuck on /healthz and restarted in place (issue 20).
+   */
+  CONSUMER_STUCK_AFTER_MS: z.coerce.number().int().min(1000).default(60_000),
   /** Prefix of every topic name (see topicNames); empty in production. */
   TOPIC_PREFIX: z.string().default(''),
 };

@@ -63,6 +63,22 @@ export async function replaceClaim(
   return (await redis.eval(COMPARE_AND_SET, 1, key, expected, next, String(ttlMs))) !== null;
 }
 
+/**
+ * After the side effect succeeded: our claim becomes `next`. `held` when it was still ours;
+ * `re-established` when it had expired (nobody held it; it now says `next`); `taken` when someone
+ * else holds the key. Only `held` means nothing could have happened to the key meanwhile.
+ */
+export async function settleClaim(
+  redis: Redis,
+  key: string,
+  expected: string,
+  next: string,
+  ttlMs: number,
+): Promise<'held' | 're-established' | 'taken'> {
+  if (await replaceClaim(redis, key, expected, next, ttlMs)) return 'held';
+  return (await claim(redis, key, next, ttlMs)).won ? 're-established' : 'taken';
+}
+
 /** Releases a claim only if we still hold it (a failed side effect may be tried again). */
 export async function releaseClaim(redis: Redis, key: string, value: string): Promise<boolean> {
   return (await redis.eval(COMPARE_AND_DELETE, 1, key, value)) === 1;

@@ -4,11 +4,19 @@
 //   3. and none for FAILED, REJECTED or COMPENSATED ones;
 //   4. no appointment has two terminal events (CONFIRMED then COMPENSATED is the saga, allowed);
 //   5. the audit trail has every transition;
-//   6. (with a full ledger) no live booking belongs to an appointment the pipeline does not know.
+//   6. (with a full ledger) no live booking belongs to an appointment the pipeline does not know;
+//   7. (with acknowledgements) every acknowledged acceptance exists on the topics (issue 20).
 // `checkInvariants` is pure; `gatherInvariantInput` reads Redis, the provider and the audit trail.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
+import {
+  type AcceptanceEvidence,
+  acknowledgedAcceptancesExist,
+  gatherAcceptanceEvidence,
+} from './acceptances.js';
+import type { AvroSerde } from './kafka/serde.js';
 import { type AppointmentView, projectedIds, readProjection } from './projection.js';
 import { type ProviderBooking, ProviderClient } from './provider/client.js';
 import { isState, isTerminal } from './state-machine.js';
@@ -20,6 +28,8 @@ export interface InvariantInput {
   ledger?: ProviderBooking[];
   /** TRANSITION lines per appointment in the audit trail; enables rule 5. */
   auditTransitions?: Map<string, number>;
+  /** What clients (or intake's claims) were told was accepted, and what the topics hold; rule 7. */
+  acceptances?: { acknowledged: string[]; evidence: AcceptanceEvidence };
 }
 
 export interface InvariantResult {
@@ -102,6 +112,9 @@ export function checkInvariants(input: InvariantInput): InvariantReport {
     rule('no appointment has two terminal events', twoTerminalEvents),
     ...(input.auditTransitions ? [rule('the audit trail has every transition', missingAudit)] : []),
     ...(input.ledger ? [rule('no live booking for an appointment the pipeline does not know', unknown)] : []),
+    ...(input.acceptances
+      ? [acknowledgedAcceptancesExist(input.acceptances.acknowledged, input.acceptances.evidence)]
+      : []),
   ];
   return {
     checkedAt: new Date().toISOString(),
@@ -153,6 +166,14 @@ export interface GatherOptions {
   /** A provider ledger that lists every booking (the mock's GET /__mock/ledger). */
   ledgerUrl?: string;
   concurrency?: number;
+  /** Acknowledged appointment ids to find on these topics (rule 7). */
+  acceptances?: {
+    acknowledged: string[];
+    kafka: Kafka;
+    serde: AvroSerde;
+    requestedTopic: string;
+    lifecycleTopic: string;
+  };
 }
 
 export async function gatherInvariantInput(o: GatherOptions): Promise<InvariantInput> {
@@ -172,9 +193,13 @@ export async function gatherInvariantInput(o: GatherOptions): Promise<InvariantI
   const ledger = o.ledgerUrl
     ? (((await (await fetch(o.ledgerUrl)).json()) as { bookings: ProviderBooking[] }).bookings ?? [])
     : undefined;
+  const acceptances = o.acceptances
+    ? { acknowledged: o.acceptances.acknowledged, evidence: await gatherAcceptanceEvidence(o.acceptances) }
+    : undefined;
   return {
     appointments,
     bookings,
+    ...(acceptances ? { acceptances } : {}),
     ...(ledger ? { ledger } : {}),
     ...(o.auditLogPath ? { auditTransitions: auditTransitionCounts(o.auditLogPath) } : {}),
   };
@@ -204,9 +229,11 @@ export function reconcileFromSettings(
   redis: Redis,
   c: ReconcileSettings,
   out?: string,
+  acceptances?: GatherOptions['acceptances'],
 ): Promise<InvariantReport> {
   return reconcileNow({
     redis,
+    ...(acceptances ? { acceptances } : {}),
     provider: new ProviderClient({ baseUrl: c.PROVIDER_URL, token: c.PROVIDER_TOKEN, timeoutMs: 5000 }),
     projectionPrefix: c.PROJECTION_PREFIX,
     auditLogPath: c.AUDIT_LOG_PATH,

@@ -1,11 +1,14 @@
-// What every service's composition root starts with: its logger, metrics registry, Kafka client and
-// producer, Avro serde, Redis, and the probes its /healthz reports.
+// What every service's composition root starts with: its logger, metrics registry, Kafka client,
+// Avro serde, Redis, senders for records it writes outside a consumer, and the probes its /healthz
+// reports.
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { BaseConfig } from './config.js';
-import { createKafka, createProducer } from './kafka/client.js';
+import { createKafka } from './kafka/client.js';
 import { AvroSerde, createSchemaRegistry } from './kafka/serde.js';
+import { TransactionalSender } from './kafka/transactional-sender.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
 
@@ -13,11 +16,13 @@ export interface ServiceContext {
   log: Logger;
   registry: Registry;
   kafka: Kafka;
-  producer: Producer;
   serde: AvroSerde;
   redis: Redis;
-  /** True while the producer is connected. */
-  kafkaUp(): boolean;
+  /**
+   * A sender for records written outside a consumer (HTTP accept, the sweep): every write a
+   * committed transaction, a producer in doubt replaced before it sends again (issue 20).
+   */
+  sender(name: string): TransactionalSender;
   redisUp(): Promise<boolean>;
   registryUp(): Promise<boolean>;
 }
@@ -25,14 +30,6 @@ export interface ServiceContext {
 export function createServiceContext(config: BaseConfig, logger?: Logger): ServiceContext {
   const log = logger ?? createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
   const kafka = createKafka({ clientId: config.SERVICE_NAME, brokers: config.KAFKA_BROKERS, logger: log });
-  const producer = createProducer(kafka);
-  let connected = false;
-  producer.on(producer.events.CONNECT, () => {
-    connected = true;
-  });
-  producer.on(producer.events.DISCONNECT, () => {
-    connected = false;
-  });
   // Lazy: a service that never uses Redis (compensation) never connects.
   const redis = new Redis(config.REDIS_URL, {
     maxRetriesPerRequest: 2,
@@ -41,14 +38,24 @@ export function createServiceContext(config: BaseConfig, logger?: Logger): Servi
     enableAutoPipelining: true,
   });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
+  const registry = createMetricsRegistry(config.SERVICE_NAME);
+  const serde = new AvroSerde(createSchemaRegistry(config.SCHEMA_REGISTRY_URL));
+  const instance = randomUUID();
   return {
     log,
-    registry: createMetricsRegistry(config.SERVICE_NAME),
+    registry,
     kafka,
-    producer,
-    serde: new AvroSerde(createSchemaRegistry(config.SCHEMA_REGISTRY_URL)),
+    serde,
     redis,
-    kafkaUp: () => connected,
+    sender: (name) =>
+      new TransactionalSender({
+        kafka,
+        transactionalId: `${config.SERVICE_NAME}.${name}.${instance}`,
+        serde,
+        logger: log,
+        name,
+        metrics: registry,
+      }),
     redisUp: () =>
       redis
         .ping()

@@ -31,7 +31,7 @@ export function createAudit(
   { topics = DEFAULT_TOPICS, logger }: { topics?: AuditTopics; logger?: Logger } = {},
 ): AuditService {
   const ctx = createServiceContext(config, logger);
-  const { log, registry, kafka, producer, serde, redis } = ctx;
+  const { log, registry, kafka, serde, redis } = ctx;
   const auditLog = new AuditLog(config.AUDIT_LOG_PATH);
   const alerts = new Counter({
     name: 'booking_alerts_total',
@@ -72,9 +72,11 @@ export function createAudit(
       groupId,
       topics: [topic],
       serde,
-      producer,
       logger: log,
       metrics: registry,
+      stuckAfterMs: config.CONSUMER_STUCK_AFTER_MS,
+      // Audit writes no records (its outputs are the trail and the projection): plain commits.
+      transactional: false,
       partitionsConsumedConcurrently: 6,
       handle,
       // Audit never drops what it cannot read: the line says so, with the raw bytes masked.
@@ -108,9 +110,8 @@ export function createAudit(
   const ops = buildOpsServer({
     registry,
     health: async () => ({
-      kafka: ctx.kafkaUp(),
       redis: await ctx.redisUp(),
-      consumers: runtimes.every((r) => r.ready),
+      ...Object.fromEntries(runtimes.map((r) => [`${r.name}Consumer`, r.health()])),
     }),
   });
   // On demand: the pipeline's states checked against the provider, written to the report file.
@@ -133,13 +134,11 @@ export function createAudit(
     logger: log,
     log: auditLog,
     async start() {
-      await producer.connect();
       await Promise.all(runtimes.map((r) => r.start()));
       return ops.listen({ host: config.AUDIT_HTTP_HOST, port: config.AUDIT_HTTP_PORT });
     },
     async stop() {
       await Promise.all(runtimes.map((r) => r.stop(config.SHUTDOWN_TIMEOUT_MS)));
-      await producer.disconnect();
       await auditLog.close();
       await ops.close();
       redis.disconnect();

@@ -26,7 +26,7 @@ export function createCompensation(
   { topics = DEFAULT_TOPICS, logger }: { topics?: CompensationTopics; logger?: Logger } = {},
 ): CompensationService {
   const ctx = createServiceContext(config, logger);
-  const { log, registry, kafka, producer, serde } = ctx;
+  const { log, registry, kafka, serde } = ctx;
   const provider = new ProviderClient({
     baseUrl: config.PROVIDER_URL,
     token: config.PROVIDER_TOKEN,
@@ -52,10 +52,9 @@ export function createCompensation(
     groupId: groups(config.GROUP_PREFIX).commands,
     topics: consumedTopics(topics, config.RETRY_DELAYS_MS),
     serde,
-    producer,
     logger: log,
     metrics: registry,
-    transactional: true,
+    stuckAfterMs: config.CONSUMER_STUCK_AFTER_MS,
     honourNotBefore: true,
     maxWaitTimeInMs: 200,
     handle: compensateHandler({
@@ -76,19 +75,17 @@ export function createCompensation(
   });
   const ops = buildOpsServer({
     registry,
-    health: async () => ({ kafka: ctx.kafkaUp(), consumer: runtime.ready }),
+    health: async () => ({ consumer: runtime.health() }),
   });
   return {
     ops,
     logger: log,
     async start() {
-      await producer.connect();
       await runtime.start();
       return ops.listen({ host: config.COMPENSATION_HTTP_HOST, port: config.COMPENSATION_HTTP_PORT });
     },
     async stop() {
       await runtime.stop(config.SHUTDOWN_TIMEOUT_MS);
-      await producer.disconnect();
       await ops.close();
     },
   };

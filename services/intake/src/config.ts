@@ -20,6 +20,11 @@ export const intakeConfigSchema = z
       .default(7 * DAY),
     /** How long a key stays "being accepted" before a retry may take it over. */
     ACCEPTING_TTL_MS: z.coerce.number().int().positive().default(30_000),
+    /**
+     * How long a request waits for its records' transaction to commit before it is answered 503
+     * (retry with the same key). At most half of ACCEPTING_TTL_MS, so the claim outlives the wait.
+     */
+    ACCEPT_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     /** Inbound records handled side by side inside a partition (one key stays in order). */
     KEY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
     PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).default(6),
@@ -44,6 +49,12 @@ export const intakeConfigSchema = z
         code: 'custom',
         path: ['INTAKE_API_KEYS'],
         message: 'each key must be at least 16 characters',
+      });
+    if (c.ACCEPT_TIMEOUT_MS * 2 > c.ACCEPTING_TTL_MS)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ACCEPT_TIMEOUT_MS'],
+        message: 'must be at most half of ACCEPTING_TTL_MS (the claim must outlive the wait)',
       });
     return { ...c, apiKeys: keys };
   });

@@ -4,13 +4,15 @@ import {
   type AvroSerde,
   appointmentIdFor,
   claimKeyFor,
+  type HealthChecks,
   hashKey,
+  healthReport,
   type Logger,
-  produceEmits,
   type Registry,
   readProjection,
   releaseClaim,
-  replaceClaim,
+  settleClaim,
+  type TransactionalSender,
 } from '@booking/kit';
 import Fastify, {
   type FastifyBaseLogger,
@@ -19,25 +21,27 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { Producer } from 'kafkajs';
 import { type AcceptTopics, accept, claimValue } from './handlers/accept.js';
 import type { IntakeMetrics } from './metrics.js';
 import { fieldErrors, httpBodySchema, IDEMPOTENCY_KEY, toRequest } from './validation.js';
 
 export interface HttpDeps {
   redis: Redis;
-  producer: Producer;
+  /** Writes a request's records in one committed transaction (issue 20). */
+  sender: Pick<TransactionalSender, 'send'>;
   serde: AvroSerde;
   topics: AcceptTopics;
   apiKeys: readonly string[];
   idempotencyTtlMs: number;
   projectionPrefix: string;
   acceptingTtlMs: number;
+  /** Bound on waiting for the records' commit; past it the answer is 503 (retry, same key). */
+  acceptTimeoutMs: number;
   bodyLimitBytes: number;
   logger: Logger;
   registry: Registry;
   metrics: IntakeMetrics;
-  health: () => Promise<Record<string, boolean>>;
+  health: () => Promise<HealthChecks>;
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -87,11 +91,15 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
       return reply.code(err.statusCode).send({ error: 'BAD_REQUEST', message: err.message });
     }
     req.log.error({ err }, 'request failed');
-    return reply.code(503).send({
-      error: 'UNAVAILABLE',
+    return unavailable(reply, 'UNAVAILABLE');
+  });
+
+  /** 503 with Retry-After: nothing was acknowledged; the same request with the same key is safe. */
+  const unavailable = (reply: FastifyReply, error: string) =>
+    reply.code(503).header('retry-after', '1').send({
+      error,
       message: 'the request could not be accepted now; retry with the same Idempotency-Key',
     });
-  });
 
   const accepted = (reply: FastifyReply, appointmentId: string, replayed: boolean) => {
     reply.header('location', `/v1/appointments/${appointmentId}`);
@@ -151,23 +159,47 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
           error: 'IDEMPOTENCY_KEY_REUSED',
           message: 'this Idempotency-Key was used with a different body',
         });
-      case 'accepted':
-        try {
-          await produceEmits(deps.producer, deps.serde, result.emits);
-        } catch (err) {
-          await releaseClaim(deps.redis, result.claimKey, result.claimValue).catch(() => false);
-          throw err;
+      case 'accepted': {
+        // 202 only for records in a committed transaction, and only while our claim still holds
+        // (issue 20: a claim that expired during a broker outage let a 202 stand for nothing).
+        const acceptedValue = claimValue('accepted', JSON.parse(result.claimValue).h, result.appointmentId);
+        const settle = () =>
+          settleClaim(deps.redis, result.claimKey, result.claimValue, acceptedValue, deps.idempotencyTtlMs);
+        const release = () => releaseClaim(deps.redis, result.claimKey, result.claimValue).catch(() => false);
+        const sending = deps.sender.send(result.emits);
+        let timer: NodeJS.Timeout | undefined;
+        const outcome = await Promise.race([
+          sending.then(
+            () => 'committed' as const,
+            (err: unknown) => ({ err }),
+          ),
+          new Promise<'timeout'>((resolve) => {
+            timer = setTimeout(() => resolve('timeout'), deps.acceptTimeoutMs);
+          }),
+        ]).finally(() => clearTimeout(timer));
+        if (outcome === 'timeout') {
+          // The transaction may still commit: the claim is settled when it ends, never left lying.
+          void sending.then(settle, release).catch(() => undefined);
+          deps.metrics.acceptFailures.inc({ reason: 'timeout' });
+          log.warn({ boundMs: deps.acceptTimeoutMs }, 'records not committed in time; answered 503');
+          return unavailable(reply, 'ACCEPT_TIMEOUT');
         }
-        await replaceClaim(
-          deps.redis,
-          result.claimKey,
-          result.claimValue,
-          claimValue('accepted', JSON.parse(result.claimValue).h, result.appointmentId),
-          deps.idempotencyTtlMs,
-        );
+        if (outcome !== 'committed') {
+          await release();
+          deps.metrics.acceptFailures.inc({ reason: 'send-failed' });
+          log.warn({ err: (outcome.err as Error)?.message }, 'records not committed; answered 503');
+          return unavailable(reply, 'UNAVAILABLE');
+        }
+        const claim = await settle();
+        if (claim !== 'held') {
+          deps.metrics.acceptFailures.inc({ reason: 'claim-lost' });
+          log.warn({ claim }, 'idempotency claim expired or changed hands while accepting; answered 503');
+          return unavailable(reply, 'IDEMPOTENCY_CLAIM_LOST');
+        }
         deps.metrics.accepted.inc({ channel: 'http' });
         log.info({ to: 'REQUESTED', calendarId: fields.calendarId }, 'accepted');
         return accepted(reply, result.appointmentId, false);
+      }
     }
   });
 
@@ -203,9 +235,8 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   );
 
   app.get('/healthz', async (_req, reply) => {
-    const checks = await deps.health();
-    const ok = Object.values(checks).every(Boolean);
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', checks });
+    const { code, body } = healthReport(await deps.health());
+    return reply.code(code).send(body);
   });
 
   app.get('/metrics', async (_req, reply) => {

@@ -15,6 +15,12 @@ export function intakeMetrics(registry: Registry) {
       labelNames: ['channel'],
       registers: [registry],
     }),
+    acceptFailures: new Counter({
+      name: 'booking_intake_accept_failures_total',
+      help: 'HTTP requests answered 503 instead of 202, by reason (send-failed, timeout, claim-lost)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     idempotencyHits: new Counter({
       name: METRIC_NAMES.idempotencyHits,
       help: 'Requests recognised as repeats of an earlier one, by channel and outcome',

@@ -20,7 +20,8 @@ export function createIntake(
   { topics = DEFAULT_TOPICS, logger }: { topics?: IntakeTopics; logger?: Logger } = {},
 ): IntakeService {
   const ctx = createServiceContext(config, logger);
-  const { log, registry, kafka, producer, serde, redis } = ctx;
+  const { log, registry, kafka, serde, redis } = ctx;
+  const sender = ctx.sender('http');
   const metrics = intakeMetrics(registry);
   const group = groups(config.GROUP_PREFIX);
 
@@ -30,10 +31,9 @@ export function createIntake(
     groupId: group.inbound,
     topics: [topics.inbound],
     serde,
-    producer,
     logger: log,
     metrics: registry,
-    transactional: true,
+    stuckAfterMs: config.CONSUMER_STUCK_AFTER_MS,
     partitionsConsumedConcurrently: config.PARTITIONS_CONCURRENCY,
     keyConcurrency: config.KEY_CONCURRENCY,
     handle: inboundHandler({
@@ -50,21 +50,22 @@ export function createIntake(
     },
   });
   const health = async () => ({
-    kafka: ctx.kafkaUp(),
+    kafkaWrites: sender.healthy(),
     schemaRegistry: await ctx.registryUp(),
     redis: await ctx.redisUp(),
-    inboundConsumer: inbound.ready,
+    inboundConsumer: inbound.health(),
   });
 
   const app = buildHttpApp({
     redis,
-    producer,
+    sender,
     serde,
     topics,
     apiKeys: config.apiKeys,
     idempotencyTtlMs: config.IDEMPOTENCY_TTL_MS,
     projectionPrefix: config.PROJECTION_PREFIX,
     acceptingTtlMs: config.ACCEPTING_TTL_MS,
+    acceptTimeoutMs: config.ACCEPT_TIMEOUT_MS,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     logger: log,
     registry,
@@ -76,7 +77,7 @@ export function createIntake(
     app,
     logger: log,
     async start() {
-      await producer.connect();
+      await sender.start();
       await inbound.start();
       return app.listen({ host: config.INTAKE_HTTP_HOST, port: config.INTAKE_HTTP_PORT });
     },
@@ -85,7 +86,7 @@ export function createIntake(
       const bound = config.SHUTDOWN_TIMEOUT_MS;
       await app.close();
       await inbound.stop(bound);
-      await producer.disconnect();
+      await sender.stop();
       redis.disconnect();
     },
   };

@@ -30,7 +30,7 @@ export function createDispatch(
   { topics = DEFAULT_TOPICS, logger }: { topics?: DispatchTopics; logger?: Logger } = {},
 ): DispatchService {
   const ctx = createServiceContext(config, logger);
-  const { log, registry, kafka, producer, serde, redis } = ctx;
+  const { log, registry, kafka, serde, redis } = ctx;
   const metrics = dispatchMetrics(registry);
   const provider = new ProviderClient({
     baseUrl: config.PROVIDER_URL,
@@ -63,10 +63,9 @@ export function createDispatch(
     groupId: group.requests,
     topics: consumed.requests,
     serde,
-    producer,
     logger: log,
     metrics: registry,
-    transactional: true,
+    stuckAfterMs: config.CONSUMER_STUCK_AFTER_MS,
     honourNotBefore: true,
     maxWaitTimeInMs: 200,
     partitionsConsumedConcurrently: config.PARTITIONS_CONCURRENCY,
@@ -97,10 +96,9 @@ export function createDispatch(
     groupId: group.polls,
     topics: consumed.polls,
     serde,
-    producer,
     logger: log,
     metrics: registry,
-    transactional: true,
+    stuckAfterMs: config.CONSUMER_STUCK_AFTER_MS,
     honourNotBefore: true,
     maxWaitTimeInMs: 200,
     partitionsConsumedConcurrently: config.PARTITIONS_CONCURRENCY,
@@ -119,11 +117,10 @@ export function createDispatch(
   const ops = buildOpsServer({
     registry,
     health: async () => ({
-      kafka: ctx.kafkaUp(),
       schemaRegistry: await ctx.registryUp(),
       redis: await ctx.redisUp(),
-      requestsConsumer: requests.ready,
-      pollsConsumer: polls.ready,
+      requestsConsumer: requests.health(),
+      pollsConsumer: polls.health(),
     }),
   });
 
@@ -132,13 +129,11 @@ export function createDispatch(
     logger: log,
     circuit,
     async start() {
-      await producer.connect();
       await Promise.all([requests.start(), polls.start()]);
       return ops.listen({ host: config.DISPATCH_HTTP_HOST, port: config.DISPATCH_HTTP_PORT });
     },
     async stop() {
       await Promise.all([requests.stop(config.SHUTDOWN_TIMEOUT_MS), polls.stop(config.SHUTDOWN_TIMEOUT_MS)]);
-      await producer.disconnect();
       await ops.close();
       redis.disconnect();
     },

@@ -27,7 +27,7 @@ export function createReconciler(
   { topics = DEFAULT_TOPICS, logger }: { topics?: ReconcilerTopics; logger?: Logger } = {},
 ): ReconcilerService {
   const ctx = createServiceContext(config, logger);
-  const { log, registry, kafka, producer, serde, redis } = ctx;
+  const { log, registry, kafka, serde, redis } = ctx;
   const provider = new ProviderClient({
     baseUrl: config.PROVIDER_URL,
     token: config.PROVIDER_TOKEN,
@@ -45,20 +45,19 @@ export function createReconciler(
     groupId: groups(config.GROUP_PREFIX).dlt,
     topics: [topics.dlt],
     serde,
-    producer,
     logger: log,
     metrics: registry,
-    transactional: true,
+    stuckAfterMs: config.CONSUMER_STUCK_AFTER_MS,
     retryBackoffMs: 2000,
     handle: reconcileHandler({ provider, topics, logger: log, metrics: { decisions } }),
     // A dead letter that cannot even be read is quarantined in the audit trail (by audit itself).
     onPoison: () => [],
   });
+  const sweepSender = ctx.sender('sweep');
   const sweep = () =>
     sweepOnce({
       redis,
-      producer,
-      serde,
+      sender: sweepSender,
       topics,
       projectionPrefix: config.PROJECTION_PREFIX,
       stuckAfterMs: config.STUCK_AFTER_MS,
@@ -67,14 +66,14 @@ export function createReconciler(
   let timer: NodeJS.Timeout | undefined;
   const ops = buildOpsServer({
     registry,
-    health: async () => ({ kafka: ctx.kafkaUp(), consumer: runtime.ready }),
+    health: async () => ({ consumer: runtime.health() }),
   });
   return {
     ops,
     logger: log,
     sweep,
     async start() {
-      await producer.connect();
+      await sweepSender.start();
       await runtime.start();
       if (config.SWEEP_INTERVAL_MS > 0) {
         timer = setInterval(() => {
@@ -89,7 +88,7 @@ export function createReconciler(
     async stop() {
       if (timer) clearInterval(timer);
       await runtime.stop(config.SHUTDOWN_TIMEOUT_MS);
-      await producer.disconnect();
+      await sweepSender.stop();
       await ops.close();
       redis.disconnect();
     },

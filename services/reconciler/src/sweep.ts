@@ -3,17 +3,15 @@
 // against the provider like any other dead letter.
 import {
   type AppointmentState,
-  type AvroSerde,
   type Emit,
   type Logger,
   lifecycleEmit,
-  produceEmits,
   projectedIds,
   readProjection,
+  type TransactionalSender,
 } from '@booking/kit';
 import type { DeadLetter } from '@booking/schemas';
 import type { Redis } from 'ioredis';
-import type { Producer } from 'kafkajs';
 import type { ReconcilerTopics } from './handlers/reconcile.js';
 
 /** States from which the state machine allows DEAD_LETTERED. */
@@ -21,8 +19,7 @@ const SWEEPABLE: AppointmentState[] = ['REQUESTED', 'DISPATCHING', 'PENDING_PROV
 
 export interface SweepDeps {
   redis: Redis;
-  producer: Producer;
-  serde: AvroSerde;
+  sender: Pick<TransactionalSender, 'send'>;
   topics: ReconcilerTopics;
   projectionPrefix: string;
   stuckAfterMs: number;
@@ -71,7 +68,7 @@ export async function sweepOnce(deps: SweepDeps): Promise<string[]> {
     swept.push(id);
   }
   if (emits.length > 0) {
-    await produceEmits(deps.producer, deps.serde, emits);
+    await deps.sender.send(emits);
     deps.logger.warn(
       { count: swept.length, appointmentIds: swept.slice(0, 20) },
       'stuck appointments dead-lettered for reconciliation',

@@ -7,22 +7,26 @@
 //   committed, the partition is paused and the same record is tried again after a backoff.
 // - `x-not-before` in the future: the partition is paused until then (heartbeats go on) and the
 //   record is re-read on resume. Retry topics are consumed this way.
+// - Outputs go through a TransactionalSender (outputs + consumed offset in one transaction).
+// - A consumer that kafkajs gives up on is started again, with a backoff, for ever; one whose fetch
+//   loop falls silent or whose partitions keep lag without progress is restarted in place, and
+//   `health()` says so for /healthz meanwhile (issue 20).
 import { randomUUID } from 'node:crypto';
-import {
-  type Consumer,
-  type EachBatchPayload,
-  type IHeaders,
-  type Kafka,
-  type KafkaMessage,
-  Partitioners,
-  type Producer,
-} from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import { DecodeError, errorCode, isTransient } from '../errors.js';
 import type { Logger } from '../logger.js';
+import {
+  type ConsumerHealth,
+  type PartitionProgress,
+  type PartitionSample,
+  restartDelayMs,
+  stalledPartitions,
+} from './consumer-health.js';
 import type { Emit } from './emit.js';
 import { HEADERS, headerNumber, headerValue } from './headers.js';
 import type { AvroSerde } from './serde.js';
+import { TransactionalSender } from './transactional-sender.js';
 
 export interface RuntimeRecord<T> {
   topic: string;
@@ -47,7 +51,6 @@ export interface ConsumerRuntimeOptions<T> {
   groupId: string;
   topics: string[];
   serde: AvroSerde;
-  producer: Producer;
   logger: Logger;
   handle: (record: RuntimeRecord<T>) => Promise<Emit[]>;
   /** What to emit for a record that cannot be decoded or that the handler failed on for good. */
@@ -61,11 +64,19 @@ export interface ConsumerRuntimeOptions<T> {
   fromBeginning?: boolean;
   metrics?: Registry;
   /**
-   * Consume → transform → produce exactly once: the outputs and the consumed offset go in one Kafka
-   * transaction (a transactional producer of this runtime's own; consumers read committed). A
-   * crash before the commit leaves neither the outputs nor the offset.
+   * Consume → transform → produce exactly once (the default): the outputs and the consumed offset go
+   * in one Kafka transaction (a TransactionalSender of this runtime's own; consumers read
+   * committed). A crash before the commit leaves neither the outputs nor the offset. `false` for a
+   * consumer that writes no records (audit): its offsets are committed plainly, and a handler that
+   * returns records there is a programming error.
    */
   transactional?: boolean;
+  /**
+   * No fetch for this long, or an assigned partition with lag and an unmoved committed offset for
+   * this long (partitions deferred on purpose aside): the consumer is stuck, /healthz says so and
+   * the runtime restarts it in place. Default 60 s.
+   */
+  stuckAfterMs?: number;
   /**
    * Records of different keys in one partition handled at the same time, up to this many (one key's
    * records stay in order). 1 (the default) handles one record at a time. A slow call for one
@@ -75,177 +86,330 @@ export interface ConsumerRuntimeOptions<T> {
   keyConcurrency?: number;
 }
 
-interface PendingFlush {
-  emits: Emit[];
-  topic: string;
-  partition: number;
-  next: string;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
 type Processed = { kind: 'done'; out: Emit[] } | { kind: 'transient'; err: unknown } | { kind: 'skipped' };
 
-/** Bound on running one output transaction again after a retriable broker answer. */
-const TX_ATTEMPTS = 6;
-
-const counters = new WeakMap<Registry, Counter<'consumer' | 'outcome'>>();
-function recordsCounter(registry: Registry | undefined): Counter<'consumer' | 'outcome'> | undefined {
+interface RuntimeCounters {
+  records: Counter<'consumer' | 'outcome'>;
+  restarts: Counter<'consumer' | 'cause'>;
+}
+const counters = new WeakMap<Registry, RuntimeCounters>();
+function runtimeCounters(registry: Registry | undefined): RuntimeCounters | undefined {
   if (!registry) return undefined;
   let c = counters.get(registry);
   if (!c) {
-    c = new Counter({
-      name: 'booking_records_handled_total',
-      help: 'Records handled by a consumer, by outcome (ok, poison, deferred, retry)',
-      labelNames: ['consumer', 'outcome'],
-      registers: [registry],
-    });
+    c = {
+      records: new Counter({
+        name: 'booking_records_handled_total',
+        help: 'Records handled by a consumer, by outcome (ok, poison, deferred, retry)',
+        labelNames: ['consumer', 'outcome'],
+        registers: [registry],
+      }),
+      restarts: new Counter({
+        name: 'booking_consumer_restarts_total',
+        help: 'Consumer restarts, by cause (crash: kafkajs restarted it; gave-up: kafkajs stopped and the runtime started it again; stuck: restarted in place; stopped: stopped without being asked and not started again by kafkajs)',
+        labelNames: ['consumer', 'cause'],
+        registers: [registry],
+      }),
+    };
     counters.set(registry, c);
   }
   return c;
 }
 
+/** How often the watchdog looks; committed offsets are read from the broker at this pace. */
+const WATCH_INTERVAL_MS = 5000;
+
 export class ConsumerRuntime<T> {
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly counter: Counter<'consumer' | 'outcome'> | undefined;
-  private joined = false;
+  private readonly counters: RuntimeCounters | undefined;
+  private readonly sender: TransactionalSender | undefined;
+  private readonly stuckAfterMs: number;
+  private running = false;
   private stopped = false;
-  private readonly txProducer: Producer | undefined;
-  /** One transaction at a time per transactional producer: flushes queue here. */
-  private txWaiting: PendingFlush[] = [];
-  private txRunning = false;
+  private restarts = 0;
+  /** Restarts in a row that did not get the consumer running again (for the backoff). */
+  private failedStarts = 0;
+  private restarting: Promise<void> | undefined;
+  private lastActivity = Date.now();
+  private assigned: { topic: string; partition: number }[] = [];
+  private readonly deferred = new Map<string, number>();
+  private readonly progress = new Map<string, PartitionProgress>();
+  private stalled: string[] = [];
+  private admin: Admin | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private watching = false;
+  /** When the consumer stopped without our asking (kafkajs may still be starting it again). */
+  private stoppedAt: number | undefined;
 
   constructor(private readonly opts: ConsumerRuntimeOptions<T>) {
-    if (opts.transactional) {
-      this.txProducer = opts.kafka.producer({
+    if (opts.transactional !== false) {
+      this.sender = new TransactionalSender({
+        kafka: opts.kafka,
         transactionalId: `${opts.groupId}.${opts.name}.${randomUUID()}`,
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        serde: opts.serde,
+        logger: opts.logger,
+        name: opts.name,
+        metrics: opts.metrics,
       });
     }
-    this.consumer = opts.kafka.consumer({
-      groupId: opts.groupId,
-      readUncommitted: false,
-      maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 500,
-      allowAutoTopicCreation: false,
-    });
-    this.counter = recordsCounter(opts.metrics);
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-      this.joined = true;
-    });
+    this.stuckAfterMs = opts.stuckAfterMs ?? 60_000;
+    this.counters = runtimeCounters(opts.metrics);
+    this.consumer = this.createConsumer();
   }
 
-  /** True once the consumer has joined its group (for /healthz). */
+  get name(): string {
+    return this.opts.name;
+  }
+
+  /** True while the consumer is in its group and consuming (for /healthz). */
   get ready(): boolean {
-    return this.joined && !this.stopped;
+    return this.running && !this.stopped;
+  }
+
+  /** Running, stuck, restarts: what /healthz reports for this consumer. */
+  health(): ConsumerHealth {
+    const stuck = this.running && this.stalled.length > 0;
+    const reason = this.stopped
+      ? 'stopped'
+      : !this.running
+        ? this.restarts > 0
+          ? 'restarting'
+          : 'not joined yet'
+        : stuck
+          ? `no progress: ${this.stalled.join(', ')}`
+          : undefined;
+    return { running: this.ready, stuck, restarts: this.restarts, ...(reason ? { reason } : {}) };
+  }
+
+  private createConsumer(): Consumer {
+    const consumer = this.opts.kafka.consumer({
+      groupId: this.opts.groupId,
+      readUncommitted: false,
+      maxWaitTimeInMs: this.opts.maxWaitTimeInMs ?? 500,
+      allowAutoTopicCreation: false,
+    });
+    const { events } = consumer;
+    const alive = () => {
+      if (this.consumer === consumer) this.lastActivity = Date.now();
+    };
+    for (const e of [events.FETCH_START, events.FETCH, events.START_BATCH_PROCESS, events.HEARTBEAT])
+      consumer.on(e, alive);
+    consumer.on(events.STOP, () => {
+      if (this.consumer !== consumer || this.stopped) return;
+      this.running = false;
+      this.stoppedAt = Date.now();
+    });
+    consumer.on(events.GROUP_JOIN, ({ payload }) => {
+      if (this.consumer !== consumer) return;
+      this.running = true;
+      this.stoppedAt = undefined;
+      this.failedStarts = 0;
+      this.lastActivity = Date.now();
+      this.assigned = Object.entries(payload.memberAssignment).flatMap(([topic, parts]) =>
+        parts.map((partition) => ({ topic, partition })),
+      );
+      this.progress.clear();
+      this.stalled = [];
+    });
+    consumer.on(events.CRASH, ({ payload }) => {
+      if (this.consumer !== consumer || this.stopped) return;
+      this.running = false;
+      this.restarts++;
+      const error = payload.error as Error;
+      if (payload.restart) {
+        // kafkajs starts it again itself.
+        this.counters?.restarts.inc({ consumer: this.opts.name, cause: 'crash' });
+        this.opts.logger.warn(
+          { consumer: this.opts.name, err: error?.message, restart: 'kafkajs' },
+          'consumer crashed; kafkajs restarts it',
+        );
+        return;
+      }
+      // kafkajs has disconnected it for good (a non-retriable error such as "Failed to find group
+      // coordinator" after a broker restart): start a new one.
+      this.counters?.restarts.inc({ consumer: this.opts.name, cause: 'gave-up' });
+      this.opts.logger.error(
+        { consumer: this.opts.name, err: error?.message, errorName: error?.name },
+        'consumer stopped by kafkajs; the runtime starts it again',
+      );
+      void this.restart();
+    });
+    return consumer;
   }
 
   async start(): Promise<void> {
-    await this.txProducer?.connect();
-    await this.consumer.connect();
+    await this.sender?.start();
+    await this.run(this.consumer);
+    this.watchdog = setInterval(() => void this.watch(), WATCH_INTERVAL_MS);
+    this.watchdog.unref();
+  }
+
+  private async run(consumer: Consumer): Promise<void> {
+    await consumer.connect();
     for (const topic of this.opts.topics) {
-      await this.consumer.subscribe({ topic, fromBeginning: this.opts.fromBeginning ?? true });
+      await consumer.subscribe({ topic, fromBeginning: this.opts.fromBeginning ?? true });
     }
-    await this.consumer.run({
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 3,
-      eachBatch: (payload) => this.eachBatch(payload),
+      eachBatch: (payload) => this.eachBatch(consumer, payload),
     });
+  }
+
+  /** A new consumer in place of the current one, after a backoff; tried again until it runs. */
+  private restart(): Promise<void> {
+    this.restarting ??= (async () => {
+      while (!this.stopped) {
+        this.failedStarts++;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => {
+            this.timers.delete(t);
+            resolve();
+          }, restartDelayMs(this.failedStarts));
+          this.timers.add(t);
+        });
+        if (this.stopped) return;
+        const old = this.consumer;
+        this.running = false;
+        this.clearDeferrals();
+        await Promise.race([old.disconnect().catch(() => undefined), sleep(5000)]);
+        this.consumer = this.createConsumer();
+        this.lastActivity = Date.now();
+        try {
+          await this.run(this.consumer);
+          this.opts.logger.info(
+            { consumer: this.opts.name, restarts: this.restarts },
+            'consumer started again',
+          );
+          return;
+        } catch (err) {
+          this.opts.logger.error(
+            { consumer: this.opts.name, err: (err as Error).message },
+            'consumer could not start again; trying later',
+          );
+        }
+      }
+    })().finally(() => {
+      this.restarting = undefined;
+    });
+    return this.restarting;
+  }
+
+  /** The watchdog: a silent fetch loop, or lag without progress, gets the consumer restarted. */
+  private async watch(): Promise<void> {
+    if (this.watching || this.stopped || this.restarting) return;
+    // Stopped without our asking and not back: kafkajs restarts a consumer after a retriable crash,
+    // within seconds; past the bound nobody will, so we do.
+    if (!this.running) {
+      if (this.stoppedAt !== undefined && Date.now() - this.stoppedAt > this.stuckAfterMs) {
+        this.restarts++;
+        this.counters?.restarts.inc({ consumer: this.opts.name, cause: 'stopped' });
+        this.opts.logger.error(
+          { consumer: this.opts.name },
+          'consumer stopped and not started again; restarting it',
+        );
+        this.stoppedAt = undefined;
+        this.failedStarts = 0;
+        void this.restart();
+      }
+      return;
+    }
+    this.watching = true;
+    try {
+      const now = Date.now();
+      const silent = now - this.lastActivity > this.stuckAfterMs;
+      const samples = await this.sample().catch(() => undefined);
+      if (samples) {
+        this.stalled = stalledPartitions(samples, this.progress, now, this.stuckAfterMs, (t, p) =>
+          this.deferred.get(`${t}/${p}`),
+        );
+      }
+      if (silent) this.stalled = [`fetch loop silent for ${now - this.lastActivity} ms`, ...this.stalled];
+      if (this.stalled.length > 0 && this.running && !this.stopped) {
+        this.restarts++;
+        this.counters?.restarts.inc({ consumer: this.opts.name, cause: 'stuck' });
+        this.opts.logger.error(
+          { consumer: this.opts.name, stalled: this.stalled },
+          'consumer stuck; restarting it',
+        );
+        this.stalled = [];
+        this.running = false;
+        this.failedStarts = 0;
+        void this.restart();
+      }
+    } finally {
+      this.watching = false;
+    }
+  }
+
+  /** Committed and end offsets of the partitions assigned to this member. */
+  private async sample(): Promise<PartitionSample[]> {
+    if (this.assigned.length === 0) return [];
+    if (!this.admin) {
+      const admin = this.opts.kafka.admin();
+      await admin.connect();
+      this.admin = admin;
+    }
+    const topics = [...new Set(this.assigned.map((a) => a.topic))];
+    const committed = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics });
+    const samples: PartitionSample[] = [];
+    for (const topic of topics) {
+      const ends = await this.admin.fetchTopicOffsets(topic);
+      const mine = new Set(this.assigned.filter((a) => a.topic === topic).map((a) => a.partition));
+      const byPartition = new Map(
+        committed.find((c) => c.topic === topic)?.partitions.map((p) => [p.partition, p.offset]) ?? [],
+      );
+      for (const e of ends) {
+        if (!mine.has(e.partition)) continue;
+        const c = byPartition.get(e.partition);
+        samples.push({
+          topic,
+          partition: e.partition,
+          committed: c === undefined || c === '-1' ? null : BigInt(c),
+          end: BigInt(e.high),
+        });
+      }
+    }
+    return samples;
   }
 
   /** Stops consuming after the batch in hand, then disconnects; bounded by `boundMs`. */
   async stop(boundMs = 10_000): Promise<void> {
     this.stopped = true;
+    this.running = false;
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.clearDeferrals();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    await Promise.race([
-      this.consumer.disconnect(),
-      new Promise((resolve) => setTimeout(resolve, boundMs).unref()),
-    ]);
-    await this.txProducer?.disconnect();
+    await Promise.race([this.consumer.disconnect(), sleep(boundMs)]);
+    await this.sender?.stop();
+    await this.admin?.disconnect().catch(() => undefined);
   }
 
-  /**
-   * Outputs and the next offset in one transaction; aborted (and rethrown) on any failure.
-   * Group commit: flushes that arrive while a transaction runs wait and then go together in the next
-   * one (every partition's offset in one sendOffsets). One transaction per flush serialised the
-   * partitions behind each other (~tens of ms each) and capped dispatch near 100 records/s.
-   */
-  private commitInTransaction(emits: Emit[], topic: string, partition: number, next: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.txWaiting.push({ emits, topic, partition, next, resolve, reject });
-      if (!this.txRunning) void this.drainTransactions();
-    });
+  private clearDeferrals(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.deferred.clear();
   }
 
-  private async drainTransactions(): Promise<void> {
-    this.txRunning = true;
-    try {
-      while (this.txWaiting.length > 0) {
-        const group = this.txWaiting.splice(0);
-        try {
-          await this.runTransaction(group);
-          for (const g of group) g.resolve();
-        } catch (err) {
-          for (const g of group) g.reject(err);
-        }
-      }
-    } finally {
-      this.txRunning = false;
-    }
-  }
-
-  private async runTransaction(group: PendingFlush[]): Promise<void> {
-    const producer = this.txProducer!;
-    const emits = group.flatMap((g) => g.emits);
-    const values = await Promise.all(emits.map((e) => this.opts.serde.encode(e.topic, e.value)));
-    const offsets = new Map<string, Map<number, string>>();
-    for (const g of group) {
-      const parts = offsets.get(g.topic) ?? new Map<number, string>();
-      const had = parts.get(g.partition);
-      if (had === undefined || BigInt(g.next) > BigInt(had)) parts.set(g.partition, g.next);
-      offsets.set(g.topic, parts);
-    }
-    const topics = [...offsets].map(([topic, parts]) => ({
-      topic,
-      partitions: [...parts].map(([partition, offset]) => ({ partition, offset })),
-    }));
-    // The broker answers CONCURRENT_TRANSACTIONS (retriable) while the previous transaction's
-    // markers are still being written: abort, back off and run the whole transaction again,
-    // rather than failing the batch (which makes kafkajs restart the consumer and rejoin).
-    for (let attempt = 1; ; attempt++) {
-      const tx = await producer.transaction();
-      try {
-        if (emits.length > 0) {
-          await tx.sendBatch({ acks: -1, topicMessages: groupByTopic(emits, values) });
-        }
-        await tx.sendOffsets({ consumerGroupId: this.opts.groupId, topics });
-        await tx.commit();
-        return;
-      } catch (err) {
-        await tx.abort().catch(() => undefined);
-        if (attempt >= TX_ATTEMPTS || !isTransient(err)) throw err;
-        this.opts.logger.warn(
-          { attempt, err: (err as Error).message, partitions: group.length },
-          'transaction retried',
-        );
-        await new Promise((r) => setTimeout(r, 50 * attempt));
-      }
-    }
-  }
-
-  private deferPartition(payload: EachBatchPayload, offset: string, untilMs: number): void {
+  private deferPartition(
+    consumer: Consumer,
+    payload: EachBatchPayload,
+    offset: string,
+    untilMs: number,
+  ): void {
     const { topic, partition } = payload.batch;
     const resume = payload.pause();
-    this.consumer.seek({ topic, partition, offset });
+    consumer.seek({ topic, partition, offset });
+    const id = `${topic}/${partition}`;
+    this.deferred.set(id, untilMs);
     const timer = setTimeout(
       () => {
         this.timers.delete(timer);
-        if (!this.stopped) resume();
+        if (this.deferred.get(id) === untilMs) this.deferred.delete(id);
+        if (!this.stopped && this.consumer === consumer) resume();
       },
       Math.max(0, untilMs - Date.now()),
     );
@@ -271,7 +435,7 @@ export class ConsumerRuntime<T> {
         timestamp: message.timestamp,
         raw: message,
       });
-      this.counter?.inc({ consumer: this.opts.name, outcome: 'ok' });
+      this.counters?.records.inc({ consumer: this.opts.name, outcome: 'ok' });
       return { kind: 'done', out };
     } catch (err) {
       if (isTransient(err)) return { kind: 'transient', err };
@@ -285,7 +449,7 @@ export class ConsumerRuntime<T> {
         },
         'poison record: dead-lettered',
       );
-      this.counter?.inc({ consumer: this.opts.name, outcome: 'poison' });
+      this.counters?.records.inc({ consumer: this.opts.name, outcome: 'poison' });
       return { kind: 'done', out: this.opts.onPoison({ topic, partition, message }, err, reason) };
     }
   }
@@ -325,7 +489,7 @@ export class ConsumerRuntime<T> {
    * Handles a batch: chunks of records (per key in order, keys side by side), outputs and offsets
    * committed together.
    */
-  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+  private async eachBatch(consumer: Consumer, payload: EachBatchPayload): Promise<void> {
     const { batch, isRunning, isStale, heartbeat, resolveOffset } = payload;
     const { topic, partition } = batch;
     const log = this.opts.logger.child({ consumer: this.opts.name, topic, partition });
@@ -335,12 +499,14 @@ export class ConsumerRuntime<T> {
     const flush = async () => {
       if (lastDone === undefined) return;
       const next = (BigInt(lastDone) + 1n).toString();
-      if (this.txProducer) {
-        await this.commitInTransaction(pending, topic, partition, next);
+      if (this.sender) {
+        await this.sender.send(pending, [{ groupId: this.opts.groupId, topic, partition, offset: next }]);
       } else {
-        if (pending.length > 0) await this.produce(pending);
-        await this.consumer.commitOffsets([{ topic, partition, offset: next }]);
+        if (pending.length > 0)
+          throw new Error(`consumer ${this.opts.name} is not transactional and cannot write records`);
+        await consumer.commitOffsets([{ topic, partition, offset: next }]);
       }
+      this.lastActivity = Date.now();
       resolveOffset(lastDone);
       pending = [];
       lastDone = undefined;
@@ -349,7 +515,7 @@ export class ConsumerRuntime<T> {
     const messages = batch.messages;
     let at = 0;
     while (at < messages.length) {
-      if (!isRunning() || isStale() || this.stopped) break;
+      if (!isRunning() || isStale() || this.stopped || this.consumer !== consumer) break;
       // The chunk ends before the first record that is not due yet (delay topics).
       let end = at;
       let notDue: { offset: string; until: number } | undefined;
@@ -376,8 +542,13 @@ export class ConsumerRuntime<T> {
             );
           }
           await flush();
-          this.counter?.inc({ consumer: this.opts.name, outcome: 'retry' });
-          this.deferPartition(payload, message.offset, Date.now() + (this.opts.retryBackoffMs ?? 1000));
+          this.counters?.records.inc({ consumer: this.opts.name, outcome: 'retry' });
+          this.deferPartition(
+            consumer,
+            payload,
+            message.offset,
+            Date.now() + (this.opts.retryBackoffMs ?? 1000),
+          );
           return;
         }
         pending.push(...r.out);
@@ -388,34 +559,15 @@ export class ConsumerRuntime<T> {
       at = end;
       if (notDue) {
         await flush();
-        this.counter?.inc({ consumer: this.opts.name, outcome: 'deferred' });
-        this.deferPartition(payload, notDue.offset, notDue.until);
+        this.counters?.records.inc({ consumer: this.opts.name, outcome: 'deferred' });
+        this.deferPartition(consumer, payload, notDue.offset, notDue.until);
         return;
       }
     }
     await flush();
   }
-
-  private produce(emits: Emit[]): Promise<void> {
-    return produceEmits(this.opts.producer, this.opts.serde, emits);
-  }
 }
 
-function groupByTopic(emits: Emit[], values: Buffer[]) {
-  const byTopic = new Map<
-    string,
-    { key: string | null; value: Buffer; headers?: Record<string, string> }[]
-  >();
-  emits.forEach((e, i) => {
-    const list = byTopic.get(e.topic) ?? [];
-    list.push({ key: e.key, value: values[i]!, headers: e.headers });
-    byTopic.set(e.topic, list);
-  });
-  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-}
-
-/** Encodes every emit, then one produce for the batch, acks from all in-sync replicas. */
-export async function produceEmits(producer: Producer, serde: AvroSerde, emits: Emit[]): Promise<void> {
-  const values = await Promise.all(emits.map((e) => serde.encode(e.topic, e.value)));
-  await producer.sendBatch({ acks: -1, topicMessages: groupByTopic(emits, values) });
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -1,6 +1,6 @@
 // Accepting a request, the same for HTTP and Kafka: claim the idempotency key, then say what to
 // emit. Pure of Kafka: it returns the records; the caller produces them.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   appointmentIdFor,
   claim,
@@ -49,6 +49,11 @@ interface ClaimValue {
   h: string;
   a: string;
   o?: string;
+  /**
+   * Unique per attempt while "accepting": two attempts with the same key and body must not hold
+   * byte-identical claims, or one's compare-and-delete releases the other's (issue 20).
+   */
+  n?: string;
 }
 
 export type AcceptResult =
@@ -78,12 +83,14 @@ export function claimValue(
   hash: string,
   appointmentId: string,
   origin?: string,
+  nonce?: string,
 ): string {
   return JSON.stringify({
     s: kind,
     h: hash,
     a: appointmentId,
     ...(origin ? { o: origin } : {}),
+    ...(nonce ? { n: nonce } : {}),
   } satisfies ClaimValue);
 }
 
@@ -97,7 +104,13 @@ export async function accept(
   const appointmentId = appointmentIdFor(input.scope, input.idempotencyKey);
   const hash = bodyHash({ ...input.request, source: input.source });
   const key = claimKeyFor('intake', input.scope, input.idempotencyKey);
-  const value = claimValue(claimState, hash, appointmentId, input.origin);
+  const value = claimValue(
+    claimState,
+    hash,
+    appointmentId,
+    input.origin,
+    claimState === 'accepting' ? randomUUID() : undefined,
+  );
   const claimed = await claim(deps.redis, key, value, claimTtlMs);
   if (!claimed.won) {
     const holder = JSON.parse(claimed.holder ?? '{}') as Partial<ClaimValue>;

@@ -1,0 +1,73 @@
+// Whether a consumer is doing its job, for /healthz and for restarting it in place (issue 20: a
+// consumer that kafkajs gave up on stayed dead behind a green health check).
+// Pure rules over what the runtime observed; the runtime gathers the observations.
+
+export interface ConsumerHealth {
+  /** Joined its group and consuming (not crashed, not restarting, not stopped). */
+  running: boolean;
+  /** Running, but its fetch loop is silent or an assigned partition has lag and no progress. */
+  stuck: boolean;
+  /** Restarts so far, by kafkajs or by the runtime. */
+  restarts: number;
+  /** Why it is not healthy, for the operator. */
+  reason?: string;
+}
+
+export const healthy = (h: ConsumerHealth): boolean => h.running && !h.stuck;
+
+/** One assigned partition as last seen: the group's committed offset and the log's end. */
+export interface PartitionSample {
+  topic: string;
+  partition: number;
+  committed: bigint | null;
+  end: bigint;
+}
+
+/** What the rules remember per partition between samples. */
+export interface PartitionProgress {
+  committed: bigint | null;
+  /** When `committed` was last seen to change (or first seen). */
+  since: number;
+}
+
+/**
+ * Records at the end of a partition that need not be consumed: a transaction's commit marker takes
+ * an offset of its own, so a fully consumed transactional partition still shows lag 1.
+ */
+export const LAG_ALLOWANCE = 2n;
+
+/**
+ * Partitions with lag whose committed offset has not moved for `stuckAfterMs`, leaving out those the
+ * runtime has deferred on purpose (a retry topic's record that is not due yet).
+ */
+export function stalledPartitions(
+  samples: readonly PartitionSample[],
+  progress: Map<string, PartitionProgress>,
+  now: number,
+  stuckAfterMs: number,
+  deferredUntil: (topic: string, partition: number) => number | undefined,
+): string[] {
+  const stalled: string[] = [];
+  for (const s of samples) {
+    const id = `${s.topic}/${s.partition}`;
+    const seen = progress.get(id);
+    if (!seen || seen.committed !== s.committed) {
+      progress.set(id, { committed: s.committed, since: now });
+      continue;
+    }
+    const lag = s.end - (s.committed ?? 0n);
+    if (lag <= LAG_ALLOWANCE) {
+      seen.since = now;
+      continue;
+    }
+    const until = deferredUntil(s.topic, s.partition);
+    if (until !== undefined && until > now - stuckAfterMs) continue;
+    if (now - seen.since > stuckAfterMs) stalled.push(`${id} lag ${lag}`);
+  }
+  return stalled;
+}
+
+/** Backoff before the runtime's n-th restart in a row (1-based): 1 s doubling to 30 s, for ever. */
+export function restartDelayMs(n: number): number {
+  return Math.min(30_000, 1000 * 2 ** Math.min(n - 1, 5));
+}

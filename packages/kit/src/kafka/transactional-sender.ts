@@ -1,0 +1,335 @@
+// Every record the pipeline writes goes out through one of these: a Kafka transaction per group of
+// sends, so a caller is told "written" only when the broker has committed it (issue 20).
+//
+// Why not a plain idempotent producer: kafkajs (2.2.4, src/producer/sendMessages.js) takes a
+// partition's sequence number before a produce request and gives it back when the request fails.
+// When the broker wrote the batch but the answer was lost (a broker killed mid-request), the next
+// batch for that partition, often another caller's, goes out with the same sequence; the broker
+// takes it for a duplicate of the written one and answers success with the old offset. The record is
+// acknowledged and never written. The same happens inside a transaction that is aborted and run
+// again on the same producer. So:
+// - at most one transaction in flight per producer, holding every queued send (group commit);
+// - any failure or time-out of a transaction retires the producer: a new one with the same
+//   transactional id bumps the epoch, which fences the old one and restarts sequences at 0, before
+//   anything is sent again;
+// - a send resolves only after `commit()` returned, with every partition's answer checked.
+import type { Kafka, Producer, RecordMetadata } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
+import { Counter, type Registry } from 'prom-client';
+import { PipelineError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Emit } from './emit.js';
+import type { AvroSerde } from './serde.js';
+
+/** A consumed position to commit in the same transaction (consume-transform-produce). */
+export interface ConsumedOffset {
+  groupId: string;
+  topic: string;
+  partition: number;
+  /** The next offset to read. */
+  offset: string;
+}
+
+export interface TransactionalSenderOptions {
+  kafka: Kafka;
+  /** Stable for the life of the sender: a replacement producer reuses it, which fences the old one. */
+  transactionalId: string;
+  serde: AvroSerde;
+  logger: Logger;
+  /** Label for metrics and logs (the consumer or route it serves). */
+  name: string;
+  metrics?: Registry;
+  /** Bound on one transaction (begin, produce, offsets, commit); past it the producer is retired. */
+  attemptTimeoutMs?: number;
+  /** Transactions tried for one group of sends before its callers are failed. */
+  maxAttempts?: number;
+}
+
+interface Encoded {
+  topic: string;
+  key: string | null;
+  value: Buffer;
+  headers?: Record<string, string>;
+}
+
+interface Waiting {
+  records: Encoded[];
+  offsets: ConsumedOffset[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** Thrown to callers when their records could not be committed; retryable: nothing was acknowledged. */
+export class SendFailedError extends PipelineError {
+  constructor(message: string, cause?: unknown) {
+    super('DEPENDENCY_UNAVAILABLE', message, { cause, retryable: true });
+  }
+}
+
+const metricsByRegistry = new WeakMap<Registry, { replaced: Counter<'sender'>; failed: Counter<'sender'> }>();
+function senderMetrics(registry: Registry | undefined) {
+  if (!registry) return undefined;
+  let m = metricsByRegistry.get(registry);
+  if (!m) {
+    m = {
+      replaced: new Counter({
+        name: 'booking_producer_replacements_total',
+        help: 'Transactional producers retired after a failed or timed-out transaction, by sender',
+        labelNames: ['sender'],
+        registers: [registry],
+      }),
+      failed: new Counter({
+        name: 'booking_send_failures_total',
+        help: 'Groups of sends given up after every attempt failed (callers told to retry), by sender',
+        labelNames: ['sender'],
+        registers: [registry],
+      }),
+    };
+    metricsByRegistry.set(registry, m);
+  }
+  return m;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SendFailedError(`${what} took over ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Acknowledged means written: every topic sent to has an answer, and every partition's answer
+ * carries no error and an offset.
+ */
+export function checkAcknowledged(metadata: readonly RecordMetadata[], topics: readonly string[]): void {
+  const bad = metadata.filter(
+    (m) => m.errorCode !== 0 || m.baseOffset === undefined || BigInt(m.baseOffset) < 0n,
+  );
+  const answered = new Set(metadata.map((m) => m.topicName));
+  const missing = topics.filter((t) => !answered.has(t));
+  if (bad.length > 0 || missing.length > 0) {
+    throw new SendFailedError(
+      `the broker did not acknowledge every record: ${bad.length} partition answers with an error or no offset, no answer for ${missing.length} topics`,
+    );
+  }
+}
+
+export class TransactionalSender {
+  private producer: Producer | undefined;
+  private connecting: Promise<Producer> | undefined;
+  private waiting: Waiting[] = [];
+  private running = false;
+  private closed = false;
+  private readonly attemptTimeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly metrics: ReturnType<typeof senderMetrics>;
+  /** Producers retired so far (for tests and logs). */
+  replacements = 0;
+  private lastSuccessAt = 0;
+  private lastFailureAt = 0;
+
+  constructor(private readonly opts: TransactionalSenderOptions) {
+    this.attemptTimeoutMs = opts.attemptTimeoutMs ?? 10_000;
+    this.maxAttempts = opts.maxAttempts ?? 4;
+    this.metrics = senderMetrics(opts.metrics);
+  }
+
+  /** Connects the first producer (registers the transactional id, fencing any earlier holder). */
+  async start(): Promise<void> {
+    await this.current();
+  }
+
+  /**
+   * Resolves once `emits` (and `offsets`, if any) are committed in one transaction; rejects with a
+   * retryable SendFailedError when they could not be, after which none of them is visible to a
+   * read_committed reader unless a later send writes them again.
+   */
+  async send(emits: readonly Emit[], offsets: readonly ConsumedOffset[] = []): Promise<void> {
+    if (this.closed) throw new SendFailedError(`sender ${this.opts.name} is closed`);
+    if (emits.length === 0 && offsets.length === 0) return;
+    // Encoded by the caller's turn, so one bad value fails its own caller and never a whole group.
+    const values = await Promise.all(emits.map((e) => this.opts.serde.encode(e.topic, e.value)));
+    const records = emits.map((e, i) => ({
+      topic: e.topic,
+      key: e.key,
+      value: values[i]!,
+      headers: e.headers,
+    }));
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ records, offsets: [...offsets], resolve, reject });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  /** False while the last group of sends failed, for `recentMs` after that failure (for /healthz). */
+  healthy(recentMs = 30_000): boolean {
+    return this.lastSuccessAt >= this.lastFailureAt || Date.now() - this.lastFailureAt > recentMs;
+  }
+
+  /** Fails what is still queued, then disconnects; bounded. */
+  async stop(boundMs = 5000): Promise<void> {
+    this.closed = true;
+    const producer = this.producer;
+    this.producer = undefined;
+    if (producer) await withTimeout(producer.disconnect(), boundMs, 'disconnect').catch(() => undefined);
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.waiting.length > 0) {
+        const group = this.waiting.splice(0);
+        try {
+          await this.commitGroup(group);
+          this.lastSuccessAt = Date.now();
+          for (const w of group) w.resolve();
+        } catch (err) {
+          this.lastFailureAt = Date.now();
+          this.metrics?.failed.inc({ sender: this.opts.name });
+          for (const w of group) w.reject(err);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async commitGroup(group: Waiting[]): Promise<void> {
+    const records = group.flatMap((w) => w.records);
+    const offsets = mergeOffsets(group.flatMap((w) => w.offsets));
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      if (this.closed) break;
+      const producer = await withTimeout(this.current(), this.attemptTimeoutMs, 'producer start').catch(
+        (err: unknown) => err as Error,
+      );
+      if (producer instanceof Error) {
+        lastError = producer;
+        this.connecting = undefined;
+      } else {
+        try {
+          await withTimeout(
+            this.transaction(producer, records, offsets),
+            this.attemptTimeoutMs,
+            'transaction',
+          );
+          return;
+        } catch (err) {
+          lastError = err;
+          this.retire(producer, err, attempt);
+        }
+      }
+      if (attempt < this.maxAttempts) await sleep(Math.min(2000, 100 * 2 ** (attempt - 1)));
+    }
+    throw lastError instanceof SendFailedError
+      ? lastError
+      : new SendFailedError(
+          `could not commit ${records.length} records: ${(lastError as Error)?.message}`,
+          lastError,
+        );
+  }
+
+  private async transaction(
+    producer: Producer,
+    records: Encoded[],
+    offsets: Map<string, Map<string, Map<number, string>>>,
+  ): Promise<void> {
+    const tx = await producer.transaction();
+    try {
+      if (records.length > 0) {
+        const topicMessages = groupByTopic(records);
+        const metadata = await tx.sendBatch({ acks: -1, topicMessages });
+        checkAcknowledged(
+          metadata,
+          topicMessages.map((t) => t.topic),
+        );
+      }
+      for (const [groupId, topics] of offsets) {
+        await tx.sendOffsets({
+          consumerGroupId: groupId,
+          topics: [...topics].map(([topic, parts]) => ({
+            topic,
+            partitions: [...parts].map(([partition, offset]) => ({ partition, offset })),
+          })),
+        });
+      }
+      await tx.commit();
+    } catch (err) {
+      // The abort is best effort: the producer is retired either way, and the new epoch aborts
+      // whatever this transaction left open on the coordinator.
+      void tx.abort().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** The producer is in doubt after any failure: never send on it again. */
+  private retire(producer: Producer, err: unknown, attempt: number): void {
+    if (this.producer === producer) this.producer = undefined;
+    this.connecting = undefined;
+    this.replacements++;
+    this.metrics?.replaced.inc({ sender: this.opts.name });
+    this.opts.logger.warn(
+      { sender: this.opts.name, attempt, err: (err as Error)?.message },
+      'transaction failed: producer retired, a new one fences it before the next try',
+    );
+    void withTimeout(producer.disconnect(), 5000, 'disconnect').catch(() => undefined);
+  }
+
+  private current(): Promise<Producer> {
+    if (this.producer) return Promise.resolve(this.producer);
+    if (!this.connecting) {
+      const producer = this.opts.kafka.producer({
+        transactionalId: this.opts.transactionalId,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        // murmur2 keyed partitioning, as the Java client: one appointment's records on one partition.
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      this.connecting = producer.connect().then(
+        () => {
+          this.producer = producer;
+          this.connecting = undefined;
+          return producer;
+        },
+        (err: unknown) => {
+          this.connecting = undefined;
+          void producer.disconnect().catch(() => undefined);
+          throw err;
+        },
+      );
+    }
+    return this.connecting;
+  }
+}
+
+function sleep(ms: number) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function mergeOffsets(list: ConsumedOffset[]) {
+  const byGroup = new Map<string, Map<string, Map<number, string>>>();
+  for (const o of list) {
+    const topics = byGroup.get(o.groupId) ?? new Map<string, Map<number, string>>();
+    const parts = topics.get(o.topic) ?? new Map<number, string>();
+    const had = parts.get(o.partition);
+    if (had === undefined || BigInt(o.offset) > BigInt(had)) parts.set(o.partition, o.offset);
+    topics.set(o.topic, parts);
+    byGroup.set(o.groupId, topics);
+  }
+  return byGroup;
+}
+
+function groupByTopic(records: Encoded[]) {
+  const byTopic = new Map<
+    string,
+    { key: string | null; value: Buffer; headers?: Record<string, string> }[]
+  >();
+  for (const r of records) {
+    const list = byTopic.get(r.topic) ?? [];
+    list.push({ key: r.key, value: r.value, headers: r.headers });
+    byTopic.set(r.topic, list);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}

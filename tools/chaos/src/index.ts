@@ -1,0 +1,3 @@
+export * from './broker.js';
+export * from './broker-restart.js';
+export * from './workload.js';
