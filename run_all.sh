@@ -67,7 +67,10 @@ status=$?
 set -e
 
 step "reconciliation: pipeline states against the provider"
-PROVIDER_LEDGER_URL="$PROVIDER_URL/__mock/ledger" npm run -s check:invariants -- --out results/reconciliation.json >/dev/null &&
+# --acks: every id Project B's clients were answered 202 for must exist on the topics (issue 20);
+# --claims: the same for every acceptance intake's own claims record.
+PROVIDER_LEDGER_URL="$PROVIDER_URL/__mock/ledger" npm run -s check:invariants -- --out results/reconciliation.json \
+  --acks results/acks_post.json --claims >/dev/null &&
   echo "results/reconciliation.json: every invariant holds" ||
   echo "results/reconciliation.json: an invariant does not hold (see the file)"
 if ((shadow)); then

@@ -332,7 +332,15 @@ async function readLegacyState(file: string): Promise<LegacyRecord[]> {
   }
 }
 
-export async function runPipeline(ctx: RunContext, intake: IntakeApi): Promise<ProjectResults> {
+/**
+ * Project B. `onAcknowledged` gets every appointment id a client was answered 202 for: the checker's
+ * ground truth for "every acknowledged acceptance exists" (issue 20).
+ */
+export async function runPipeline(
+  ctx: RunContext,
+  intake: IntakeApi,
+  onAcknowledged?: (ids: string[]) => void,
+): Promise<ProjectResults> {
   const startedAt = Date.now();
   const target: Target = {
     project: 'B',
@@ -348,6 +356,7 @@ export async function runPipeline(ctx: RunContext, intake: IntakeApi): Promise<P
     async () => {},
     async () => {},
   );
+  onAcknowledged?.([...new Set(sent.flatMap((s) => s.run.sends.flatMap((x) => (x.id ? [x.id] : []))))]);
   return finish('B', startedAt, await settlePipeline(ctx, 'project_b', sent, intake, ctx.providerUrl));
 }
 

@@ -135,6 +135,11 @@ export class ConsumerRuntime<T> {
   private assigned: { topic: string; partition: number }[] = [];
   private readonly deferred = new Map<string, number>();
   private readonly progress = new Map<string, PartitionProgress>();
+  /**
+   * Positions past batches that held only aborted records or markers: kafkajs moves past them
+   * without a commit (autoCommit is off), so the committed offset alone would show lag that is not.
+   */
+  private readonly skippedTo = new Map<string, bigint>();
   private stalled: string[] = [];
   private admin: Admin | undefined;
   private watchdog: NodeJS.Timeout | undefined;
@@ -195,6 +200,10 @@ export class ConsumerRuntime<T> {
     };
     for (const e of [events.FETCH_START, events.FETCH, events.START_BATCH_PROCESS, events.HEARTBEAT])
       consumer.on(e, alive);
+    consumer.on(events.END_BATCH_PROCESS, ({ payload }) => {
+      if (this.consumer !== consumer || payload.batchSize !== 0 || payload.lastOffset == null) return;
+      this.skippedTo.set(`${payload.topic}/${payload.partition}`, BigInt(payload.lastOffset) + 1n);
+    });
     consumer.on(events.STOP, () => {
       if (this.consumer !== consumer || this.stopped) return;
       this.running = false;
@@ -364,10 +373,13 @@ export class ConsumerRuntime<T> {
       for (const e of ends) {
         if (!mine.has(e.partition)) continue;
         const c = byPartition.get(e.partition);
+        const committed = c === undefined || c === '-1' ? null : BigInt(c);
+        const skipped = this.skippedTo.get(`${topic}/${e.partition}`);
         samples.push({
           topic,
           partition: e.partition,
-          committed: c === undefined || c === '-1' ? null : BigInt(c),
+          committed:
+            skipped !== undefined && (committed === null || skipped > committed) ? skipped : committed,
           end: BigInt(e.high),
         });
       }
