@@ -125,7 +125,9 @@ describe('acknowledged means written (the cause of issue 20)', () => {
     await sender.stop();
     expect(faults.dropped).toBeGreaterThan(0);
     expect(sender.replacements).toBeGreaterThan(0);
-    expect(r.acknowledged.length).toBe(16 * 60);
+    // A send may be refused after every attempt (its caller is told, and retries); none that was
+    // acknowledged may be missing.
+    expect(r.acknowledged.length).toBeGreaterThan(16 * 60 * 0.5);
     expect(r.lost).toEqual([]);
   });
 });

@@ -136,11 +136,12 @@ describe('intake HTTP', () => {
   it('serves /healthz with each dependency and /metrics', async () => {
     const health = await fetch(`${p.intakeUrl}/healthz`);
     expect(health.status).toBe(200);
-    expect(((await health.json()) as { checks: Record<string, boolean> }).checks).toEqual({
-      kafka: true,
+    // Each consumer reports whether it is running and making progress (issue 20), not only "joined once".
+    expect(((await health.json()) as { checks: Record<string, unknown> }).checks).toEqual({
+      kafkaWrites: true,
       schemaRegistry: true,
       redis: true,
-      inboundConsumer: true,
+      inboundConsumer: expect.objectContaining({ running: true, stuck: false }),
     });
     const metrics = await (await fetch(`${p.intakeUrl}/metrics`)).text();
     expect(metrics).toMatch(/intake_http_requests_total\{[^}]*status="400"/);
