@@ -35,6 +35,7 @@ run_suite lag services/lag
 run_suite dlt tools/dlt
 run_suite bench tools/bench
 run_suite chaos tools/chaos
+run_suite fuzz tools/fuzz
 
 step "integration tests (real Kafka, registry, Redis)"
 rm -rf logs/tests

@@ -15,6 +15,7 @@ const expected = [
   'dlt',
   'bench',
   'chaos',
+  'fuzz',
   'integration',
   'faults',
   'pii-scan',

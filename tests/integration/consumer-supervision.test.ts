@@ -42,6 +42,7 @@ async function supervised(handle: (id: string) => Promise<Emit[]>) {
     kafka,
     groupId: unique('group'),
     topics: [spec.name],
+    schema: 'ProviderPoll',
     serde: avro,
     logger,
     metrics: registry,

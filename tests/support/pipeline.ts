@@ -443,8 +443,8 @@ export function requestBody(calendarId: string, overrides: Record<string, unknow
     },
     calendarId,
     slot: {
-      start: start.toISOString().replace('.000Z', '+00:00'),
-      end: end.toISOString().replace('.000Z', '+00:00'),
+      start: start.toISOString().replace('.000Z', 'Z'),
+      end: end.toISOString().replace('.000Z', 'Z'),
       timezone: 'Europe/London',
     },
     reason: 'check-up',

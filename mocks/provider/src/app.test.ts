@@ -48,6 +48,23 @@ describe('provider mock', () => {
     expect(wrong.statusCode).toBe(401);
   });
 
+  it('needs the token on the route whatever the spelling of its path (issue 12)', async () => {
+    for (const url of ['/%61pi/v2/appointments', '/api/v%32/appointments', '/api/%76%32/appointments']) {
+      const res = await app.inject({ method: 'POST', url, payload: body('cal-immediate-x') });
+      expect(res.statusCode, url).toBe(401);
+    }
+    expect((await app.inject({ method: 'GET', url: '/api/v2/appointments?externalRef=x' })).statusCode).toBe(
+      401,
+    );
+  });
+
+  it('resets only for a caller on this machine', async () => {
+    const away = await app.inject({ method: 'POST', url: '/__mock/reset', remoteAddress: '10.1.2.3' });
+    expect(away.statusCode).toBe(403);
+    const here = await app.inject({ method: 'POST', url: '/__mock/reset' });
+    expect(here.statusCode).toBe(200);
+  });
+
   it('answers 400 with details for a bad body', async () => {
     const res = await app.inject({
       method: 'POST',

@@ -141,128 +141,142 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
     return reply.code(status).send(payload);
   };
 
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', async (req) => {
     arrivals.set(req, Date.now());
-    if (!req.url.startsWith('/api/v2/')) return;
-    const given = Buffer.from(req.headers.authorization ?? '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      record(req, 401);
-      return reply.code(401).send({ error: 'UNAUTHORIZED' });
-    }
   });
 
-  app.post<{ Body: CreateBody }>('/api/v2/appointments', async (req, reply) => {
-    const body = req.body;
-    const details = validateCreate(body);
-    if (details.length) return send(req, reply, 400, { error: 'INVALID_REQUEST', details }, body);
-    const idemKey = req.headers['idempotency-key'];
-    if (options.honourIdempotencyKey && typeof idemKey === 'string' && byIdempotencyKey.has(idemKey)) {
-      const existing = view(bookings.get(byIdempotencyKey.get(idemKey)!)!);
-      return send(req, reply, existing.status === 'PENDING' ? 202 : 201, existing, body);
-    }
-    const calendarId = String(body.calendarId);
-    const behaviour: Behaviour = behaviourOf(calendarId);
-    const n = nth(body);
-    const created = (b: StoredBooking) => {
-      if (options.honourIdempotencyKey && typeof idemKey === 'string')
-        byIdempotencyKey.set(idemKey, b.bookingId);
-      return b;
-    };
-    /** Commits a CONFIRMED booking and answers 201. */
-    const confirmNow = () => {
-      const b = created(commit(body, 'CONFIRMED'));
-      return send(
-        req,
-        reply,
-        201,
-        { bookingId: b.bookingId, status: 'CONFIRMED', externalRef: b.externalRef },
-        body,
-      );
-    };
-    switch (behaviour) {
-      case 'immediate':
-      case 'cancel-fails': {
-        return confirmNow();
-      }
-      case 'pending':
-      case 'pending-rejected': {
-        const b = created(commit(body, 'PENDING', behaviour === 'pending' ? 'CONFIRMED' : 'REJECTED'));
-        return send(
-          req,
-          reply,
-          202,
-          {
-            bookingId: b.bookingId,
-            status: 'PENDING',
-            externalRef: b.externalRef,
-            retryAfterMs: options.pendingRetryAfterMs,
-          },
-          body,
-        );
-      }
-      case 'delayed': {
-        // Committed and logged on arrival; the answer comes late (a client may have given up by then).
-        const b = created(commit(body, 'CONFIRMED'));
-        record(req, 201, body);
-        await new Promise((r) => setTimeout(r, options.delayMs));
-        return reply
-          .code(201)
-          .send({ bookingId: b.bookingId, status: 'CONFIRMED', externalRef: b.externalRef });
-      }
-      case 'flaky': {
-        const failures = countIn(calendarId, 'cal-flaky-') ?? options.flakyFailures;
-        if (n <= failures) return send(req, reply, 503, { error: 'UNAVAILABLE' }, body);
-        return confirmNow();
-      }
-      case 'always-fail':
-        return send(req, reply, 503, { error: 'UNAVAILABLE' }, body);
-      case 'slot-taken':
-        return send(req, reply, 409, { error: 'SLOT_UNAVAILABLE' }, body);
-      case 'rate-limited': {
-        if (n <= options.rateLimitedFailures) {
-          reply.header('retry-after', String(options.retryAfterS));
-          return send(req, reply, 429, { error: 'RATE_LIMITED' }, body);
+  // Every /api/v2 route needs the token: the hook belongs to this scope's routes, whatever the
+  // spelling of the URL the router matched (issue 12).
+  app.register(
+    async (api) => {
+      api.addHook('onRequest', async (req, reply) => {
+        const given = Buffer.from(req.headers.authorization ?? '');
+        if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+          record(req, 401);
+          return reply.code(401).send({ error: 'UNAUTHORIZED' });
         }
-        return confirmNow();
-      }
-      case 'ghost': {
-        // The provider commits, then the connection drops before any answer.
-        if (n === 1) {
-          created(commit(body, 'CONFIRMED'));
-          record(req, 'dropped', body);
-          req.raw.socket.destroy();
-          return reply.hijack();
+      });
+
+      api.post<{ Body: CreateBody }>('/appointments', async (req, reply) => {
+        const body = req.body;
+        const details = validateCreate(body);
+        if (details.length) return send(req, reply, 400, { error: 'INVALID_REQUEST', details }, body);
+        const idemKey = req.headers['idempotency-key'];
+        if (options.honourIdempotencyKey && typeof idemKey === 'string' && byIdempotencyKey.has(idemKey)) {
+          const existing = view(bookings.get(byIdempotencyKey.get(idemKey)!)!);
+          return send(req, reply, existing.status === 'PENDING' ? 202 : 201, existing, body);
         }
-        return confirmNow();
-      }
-    }
-  });
+        const calendarId = String(body.calendarId);
+        const behaviour: Behaviour = behaviourOf(calendarId);
+        const n = nth(body);
+        const created = (b: StoredBooking) => {
+          if (options.honourIdempotencyKey && typeof idemKey === 'string')
+            byIdempotencyKey.set(idemKey, b.bookingId);
+          return b;
+        };
+        /** Commits a CONFIRMED booking and answers 201. */
+        const confirmNow = () => {
+          const b = created(commit(body, 'CONFIRMED'));
+          return send(
+            req,
+            reply,
+            201,
+            { bookingId: b.bookingId, status: 'CONFIRMED', externalRef: b.externalRef },
+            body,
+          );
+        };
+        switch (behaviour) {
+          case 'immediate':
+          case 'cancel-fails': {
+            return confirmNow();
+          }
+          case 'pending':
+          case 'pending-rejected': {
+            const b = created(commit(body, 'PENDING', behaviour === 'pending' ? 'CONFIRMED' : 'REJECTED'));
+            return send(
+              req,
+              reply,
+              202,
+              {
+                bookingId: b.bookingId,
+                status: 'PENDING',
+                externalRef: b.externalRef,
+                retryAfterMs: options.pendingRetryAfterMs,
+              },
+              body,
+            );
+          }
+          case 'delayed': {
+            // Committed and logged on arrival; the answer comes late (a client may have given up by then).
+            const b = created(commit(body, 'CONFIRMED'));
+            record(req, 201, body);
+            await new Promise((r) => setTimeout(r, options.delayMs));
+            return reply
+              .code(201)
+              .send({ bookingId: b.bookingId, status: 'CONFIRMED', externalRef: b.externalRef });
+          }
+          case 'flaky': {
+            const failures = countIn(calendarId, 'cal-flaky-') ?? options.flakyFailures;
+            if (n <= failures) return send(req, reply, 503, { error: 'UNAVAILABLE' }, body);
+            return confirmNow();
+          }
+          case 'always-fail':
+            return send(req, reply, 503, { error: 'UNAVAILABLE' }, body);
+          case 'slot-taken':
+            return send(req, reply, 409, { error: 'SLOT_UNAVAILABLE' }, body);
+          case 'rate-limited': {
+            if (n <= options.rateLimitedFailures) {
+              reply.header('retry-after', String(options.retryAfterS));
+              return send(req, reply, 429, { error: 'RATE_LIMITED' }, body);
+            }
+            return confirmNow();
+          }
+          case 'ghost': {
+            // The provider commits, then the connection drops before any answer.
+            if (n === 1) {
+              created(commit(body, 'CONFIRMED'));
+              record(req, 'dropped', body);
+              req.raw.socket.destroy();
+              return reply.hijack();
+            }
+            return confirmNow();
+          }
+        }
+      });
 
-  app.get<{ Params: { id: string } }>('/api/v2/appointments/:id', async (req, reply) => {
-    const b = bookings.get(req.params.id);
-    if (!b) return send(req, reply, 404, { error: 'NOT_FOUND' });
-    return send(req, reply, 200, view(b));
-  });
+      api.get<{ Params: { id: string } }>('/appointments/:id', async (req, reply) => {
+        const b = bookings.get(req.params.id);
+        if (!b) return send(req, reply, 404, { error: 'NOT_FOUND' });
+        return send(req, reply, 200, view(b));
+      });
 
-  app.get<{ Querystring: { externalRef?: string } }>('/api/v2/appointments', async (req, reply) => {
-    const ref = req.query.externalRef;
-    if (!ref) return send(req, reply, 400, { error: 'INVALID_REQUEST', details: ['externalRef: required'] });
-    const items = [...bookings.values()].filter((b) => b.externalRef === ref).map(view);
-    return send(req, reply, 200, { items });
-  });
+      api.get<{ Querystring: { externalRef?: string } }>('/appointments', async (req, reply) => {
+        const ref = req.query.externalRef;
+        if (!ref)
+          return send(req, reply, 400, { error: 'INVALID_REQUEST', details: ['externalRef: required'] });
+        const items = [...bookings.values()].filter((b) => b.externalRef === ref).map(view);
+        return send(req, reply, 200, { items });
+      });
 
-  app.delete<{ Params: { id: string } }>('/api/v2/appointments/:id', async (req, reply) => {
-    const b = bookings.get(req.params.id);
-    if (!b) return send(req, reply, 404, { error: 'NOT_FOUND' });
-    if (behaviourOf(b.calendarId) === 'cancel-fails') return send(req, reply, 503, { error: 'UNAVAILABLE' });
-    b.status = 'CANCELLED';
-    b.resolvesAt = undefined;
-    return send(req, reply, 200, { status: 'CANCELLED' });
-  });
+      api.delete<{ Params: { id: string } }>('/appointments/:id', async (req, reply) => {
+        const b = bookings.get(req.params.id);
+        if (!b) return send(req, reply, 404, { error: 'NOT_FOUND' });
+        if (behaviourOf(b.calendarId) === 'cancel-fails')
+          return send(req, reply, 503, { error: 'UNAVAILABLE' });
+        b.status = 'CANCELLED';
+        b.resolvesAt = undefined;
+        return send(req, reply, 200, { status: 'CANCELLED' });
+      });
+    },
+    { prefix: '/api/v2' },
+  );
 
   app.get('/__mock/ledger', async () => ({ bookings: [...bookings.values()].map(view) }));
   app.get('/__mock/calls', async () => ({ calls }));
-  app.post('/__mock/reset', async () => {
+  // Changes state without a token: only from this machine (issue 12).
+  app.post('/__mock/reset', async (req, reply) => {
+    if (!/^(127\.|::1$|::ffff:127\.)/.test(req.socket.remoteAddress ?? ''))
+      return reply.code(403).send({ error: 'FORBIDDEN', message: 'reset is accepted from loopback only' });
     bookings.clear();
     byIdempotencyKey.clear();
     attempts.clear();

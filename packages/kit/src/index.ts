@@ -1,4 +1,5 @@
 export * from './acceptances.js';
+export * from './api-keys.js';
 export * from './config.js';
 export * from './errors.js';
 export * from './idempotency.js';

@@ -1,6 +1,6 @@
 // /healthz and /metrics for a service without an HTTP API of its own, and the health report every
 // service's /healthz answers with (intake's own API uses healthReport too).
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import { type ConsumerHealth, healthy } from './kafka/consumer-health.js';
 
@@ -9,6 +9,11 @@ export type HealthCheck = boolean | ConsumerHealth;
 export type HealthChecks = Record<string, HealthCheck>;
 
 const passes = (c: HealthCheck) => (typeof c === 'boolean' ? c : healthy(c));
+
+/** True for a peer on this machine: ops endpoints that change state answer only those (issue 12). */
+export function fromLoopback(req: FastifyRequest): boolean {
+  return /^(127\.|::1$|::ffff:127\.)/.test(req.socket.remoteAddress ?? '');
+}
 
 /** 200 when every check passes, else 503; the body names each check. */
 export function healthReport(checks: HealthChecks): { code: 200 | 503; body: object } {

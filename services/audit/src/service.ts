@@ -7,10 +7,12 @@ import {
   Counter,
   countsByState,
   createServiceContext,
+  fromLoopback,
   Gauge,
   type Logger,
   reconcileFromSettings,
   STATES,
+  safeKey,
 } from '@booking/kit';
 import type { FastifyInstance } from 'fastify';
 import { AuditLog } from './audit-log.js';
@@ -64,11 +66,13 @@ export function createAudit(
     name: string,
     groupId: string,
     topic: string,
+    schema: ConsumerRuntimeOptions<T>['schema'],
     handle: ConsumerRuntimeOptions<T>['handle'],
   ) =>
     new ConsumerRuntime<T>({
       name,
       kafka,
+      schema,
       groupId,
       topics: [topic],
       serde,
@@ -86,7 +90,8 @@ export function createAudit(
           {
             auditId: `${source.topic}/${source.partition}/${source.message.offset}`,
             kind: 'ALERT',
-            appointmentId: source.message.key?.toString() ?? null,
+            // An appointment id as it is; any other key only hashed (it may hold personal data).
+            appointmentId: safeKey(source.message.key),
             correlationId: null,
             from: null,
             to: null,
@@ -103,9 +108,9 @@ export function createAudit(
       },
     });
   const runtimes = [
-    common('lifecycle', group.lifecycle, topics.lifecycle, lifecycleHandler(deps)),
-    common('dlt', group.dlt, topics.dlt, deadLetterHandler(deps)),
-    common('records', group.records, topics.audit, auditRecordHandler(deps)),
+    common('lifecycle', group.lifecycle, topics.lifecycle, 'LifecycleTransition', lifecycleHandler(deps)),
+    common('dlt', group.dlt, topics.dlt, 'DeadLetter', deadLetterHandler(deps)),
+    common('records', group.records, topics.audit, 'AuditRecord', auditRecordHandler(deps)),
   ];
   const ops = buildOpsServer({
     registry,
@@ -115,7 +120,10 @@ export function createAudit(
     }),
   });
   // On demand: the pipeline's states checked against the provider, written to the report file.
-  ops.post('/reconciliation', async (_req, reply) => {
+  ops.post('/reconciliation', async (req, reply) => {
+    // Unauthenticated and costly (it reads the provider for every appointment): this machine only.
+    if (!fromLoopback(req))
+      return reply.code(403).send({ error: 'FORBIDDEN', message: 'accepted from loopback only' });
     if (!config.PROVIDER_URL || !config.PROVIDER_TOKEN) {
       return reply
         .code(409)

@@ -51,6 +51,7 @@ export function createCompensation(
     kafka,
     groupId: groups(config.GROUP_PREFIX).commands,
     topics: consumedTopics(topics, config.RETRY_DELAYS_MS),
+    schema: 'CompensationCommand',
     serde,
     logger: log,
     metrics: registry,

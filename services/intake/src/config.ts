@@ -33,6 +33,10 @@ export const intakeConfigSchema = z
       .int()
       .positive()
       .default(16 * 1024),
+    /** Requests a minute per API key on /v1 before 429 (counted in Redis, across instances). */
+    RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60_000),
+    /** How far ahead a slot or a deadline may lie. */
+    BOOKING_HORIZON_DAYS: z.coerce.number().int().min(1).max(3650).default(730),
     /** Where audit keeps the status projection that GET /v1/appointments reads. */
     PROJECTION_PREFIX: z.string().min(1).default('apt:'),
     GROUP_PREFIX: z.string().default('intake'),

@@ -1,7 +1,8 @@
 // POST /v1/appointments and the status reads. build apart from listen: tests use inject().
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   type AvroSerde,
+  apiKeys,
   appointmentIdFor,
   claimKeyFor,
   type HealthChecks,
@@ -14,6 +15,7 @@ import {
   settleClaim,
   type TransactionalSender,
 } from '@booking/kit';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -38,13 +40,30 @@ export interface HttpDeps {
   /** Bound on waiting for the records' commit; past it the answer is 503 (retry, same key). */
   acceptTimeoutMs: number;
   bodyLimitBytes: number;
+  /** How far ahead a slot or deadline may lie. */
+  horizonMs?: number;
+  /** Requests per minute per API key on /v1, counted in Redis (shared by every instance). */
+  rateLimitPerMinute?: number;
   logger: Logger;
   registry: Registry;
   metrics: IntakeMetrics;
   health: () => Promise<HealthChecks>;
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The id of the API key the request authenticated with (set by the /v1 scope's hook). */
+    apiKeyId: string;
+  }
+}
+
+const CORRELATION_ID = /^[\w.:-]{1,128}$/;
+/** W3C trace context, version 00 (https://www.w3.org/TR/trace-context/#traceparent-header). */
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const APPOINTMENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Idempotency scope of an API key: each key's Idempotency-Keys are its own. */
+export const httpScope = (keyId: string) => `http:${keyId}`;
 
 export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   const app = Fastify({
@@ -56,26 +75,17 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     },
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
   });
-  const keyDigests = deps.apiKeys.map(digest);
-  const schema = httpBodySchema();
+  const keys = apiKeys(deps.apiKeys);
+  // JSON only: fastify's built-in text/plain parser would hand the schema a string, answered as a
+  // confusing "(body) required" where any other type gets 415 (issue 12).
+  app.removeContentTypeParser('text/plain');
+  const schema = httpBodySchema(Date.now, deps.horizonMs);
 
   app.addHook('onResponse', async (req, reply) => {
     deps.metrics.httpRequests.inc({
       route: req.routeOptions.url ?? 'unknown',
       status: String(reply.statusCode),
     });
-  });
-
-  app.addHook('onRequest', async (req, reply) => {
-    if (!req.url.startsWith('/v1/')) return;
-    const header = req.headers.authorization ?? '';
-    const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-    // Constant time: compare fixed-length digests against every key, whatever matches.
-    const given = digest(token);
-    let ok = false;
-    for (const k of keyDigests) ok = timingSafeEqual(given, k) || ok;
-    if (!token || !ok)
-      return reply.code(401).send({ error: 'UNAUTHORIZED', message: 'a valid Bearer API key is required' });
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
@@ -86,6 +96,9 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     }
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       return reply.code(415).send({ error: 'UNSUPPORTED_MEDIA_TYPE', message: 'send application/json' });
+    }
+    if (err.statusCode === 429) {
+      return reply.code(429).send({ error: 'RATE_LIMITED', message: err.message });
     }
     if (err.statusCode && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ error: 'BAD_REQUEST', message: err.message });
@@ -107,131 +120,182 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     return reply.code(202).send({ appointmentId, state: 'REQUESTED' });
   };
 
-  app.post('/v1/appointments', async (req, reply) => {
-    const key = req.headers['idempotency-key'];
-    if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
-      return reply.code(400).send({
-        error: 'VALIDATION_FAILED',
-        errors: [{ field: 'Idempotency-Key', message: 'header required: 8-255 printable characters' }],
+  // Every /v1 route needs a key: the hook belongs to the routes of this scope, whatever the URL's
+  // spelling (percent-encoded or not) that the router matched.
+  app.register(
+    async (v1) => {
+      v1.decorateRequest('apiKeyId', '');
+      // After the key check (onRequest), per key, in Redis: 429 with Retry-After past the limit.
+      await v1.register(rateLimit, {
+        hook: 'preHandler',
+        max: deps.rateLimitPerMinute ?? 60_000,
+        timeWindow: 60_000,
+        redis: deps.redis,
+        nameSpace: 'rl:intake:',
+        keyGenerator: (req) => req.apiKeyId,
+        errorResponseBuilder: (_req, ctx) => ({
+          statusCode: 429,
+          message: `over ${ctx.max} requests a minute for this API key; retry in ${Math.ceil(ctx.ttl / 1000)} s`,
+        }),
       });
-    }
-    const parsed = schema.safeParse(req.body);
-    if (!parsed.success) {
-      return reply.code(400).send({ error: 'VALIDATION_FAILED', errors: fieldErrors(parsed.error) });
-    }
-    const { source = 'http', ...fields } = parsed.data;
-    const correlationIdHeader = req.headers['x-correlation-id'];
-    const correlationId =
-      typeof correlationIdHeader === 'string' && correlationIdHeader ? correlationIdHeader : String(req.id);
-    const traceparent = typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined;
-    const result = await accept(
-      { redis: deps.redis, topics: deps.topics, idempotencyTtlMs: deps.idempotencyTtlMs },
-      {
-        scope: 'http',
-        source,
-        idempotencyKey: key,
-        request: toRequest(fields),
-        correlationId,
-        traceparent,
-      },
-      'accepting',
-      deps.acceptingTtlMs,
-    );
-    const log = req.log.child({
-      appointmentId: result.appointmentId,
-      correlationId,
-      idempotencyKeyHash: hashKey(key),
-    });
-    switch (result.kind) {
-      case 'replay':
-        deps.metrics.idempotencyHits.inc({ channel: 'http', outcome: 'replayed' });
-        log.info('idempotent replay');
-        return accepted(reply, result.appointmentId, true);
-      case 'in-progress':
-        deps.metrics.idempotencyHits.inc({ channel: 'http', outcome: 'in-progress' });
-        return reply.code(409).send({
-          error: 'IDEMPOTENCY_KEY_IN_USE',
-          message: 'a request with this key is still being accepted',
-        });
-      case 'conflict':
-        deps.metrics.idempotencyHits.inc({ channel: 'http', outcome: 'conflict' });
-        return reply.code(422).send({
-          error: 'IDEMPOTENCY_KEY_REUSED',
-          message: 'this Idempotency-Key was used with a different body',
-        });
-      case 'accepted': {
-        // 202 only for records in a committed transaction, and only while our claim still holds
-        // (issue 20: a claim that expired during a broker outage let a 202 stand for nothing).
-        const acceptedValue = claimValue('accepted', JSON.parse(result.claimValue).h, result.appointmentId);
-        const settle = () =>
-          settleClaim(deps.redis, result.claimKey, result.claimValue, acceptedValue, deps.idempotencyTtlMs);
-        const release = () => releaseClaim(deps.redis, result.claimKey, result.claimValue).catch(() => false);
-        const sending = deps.sender.send(result.emits);
-        let timer: NodeJS.Timeout | undefined;
-        const outcome = await Promise.race([
-          sending.then(
-            () => 'committed' as const,
-            (err: unknown) => ({ err }),
-          ),
-          new Promise<'timeout'>((resolve) => {
-            timer = setTimeout(() => resolve('timeout'), deps.acceptTimeoutMs);
-          }),
-        ]).finally(() => clearTimeout(timer));
-        if (outcome === 'timeout') {
-          // The transaction may still commit: the claim is settled when it ends, never left lying.
-          void sending.then(settle, release).catch(() => undefined);
-          deps.metrics.acceptFailures.inc({ reason: 'timeout' });
-          log.warn({ boundMs: deps.acceptTimeoutMs }, 'records not committed in time; answered 503');
-          return unavailable(reply, 'ACCEPT_TIMEOUT');
-        }
-        if (outcome !== 'committed') {
-          await release();
-          deps.metrics.acceptFailures.inc({ reason: 'send-failed' });
-          log.warn({ err: (outcome.err as Error)?.message }, 'records not committed; answered 503');
-          return unavailable(reply, 'UNAVAILABLE');
-        }
-        const claim = await settle();
-        if (claim !== 'held') {
-          deps.metrics.acceptFailures.inc({ reason: 'claim-lost' });
-          log.warn({ claim }, 'idempotency claim expired or changed hands while accepting; answered 503');
-          return unavailable(reply, 'IDEMPOTENCY_CLAIM_LOST');
-        }
-        deps.metrics.accepted.inc({ channel: 'http' });
-        log.info({ to: 'REQUESTED', calendarId: fields.calendarId }, 'accepted');
-        return accepted(reply, result.appointmentId, false);
-      }
-    }
-  });
+      v1.addHook('onRequest', async (req, reply) => {
+        const id = keys.verify(req.headers.authorization);
+        if (!id)
+          return reply
+            .code(401)
+            .send({ error: 'UNAUTHORIZED', message: 'a valid Bearer API key is required' });
+        req.apiKeyId = id;
+      });
 
-  app.get<{ Params: { id: string } }>('/v1/appointments/:id', async (req, reply) => {
-    const view = await readProjection(deps.redis, req.params.id, deps.projectionPrefix);
-    if (!view) return reply.code(404).send({ error: 'NOT_FOUND' });
-    const { appointmentId, state, attempts, bookingId, history } = view;
-    return { appointmentId, state, attempts, bookingId, history };
-  });
+      v1.post('/appointments', async (req, reply) => {
+        const key = req.headers['idempotency-key'];
+        if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
+          return reply.code(400).send({
+            error: 'VALIDATION_FAILED',
+            errors: [{ field: 'Idempotency-Key', message: 'header required: 8-255 printable characters' }],
+          });
+        }
+        const parsed = schema.safeParse(req.body);
+        if (!parsed.success) {
+          return reply.code(400).send({ error: 'VALIDATION_FAILED', errors: fieldErrors(parsed.error) });
+        }
+        const { source = 'http', ...fields } = parsed.data;
+        // Carried into every record and log line: bounded and plain, or replaced (issue 12).
+        const correlationIdHeader = req.headers['x-correlation-id'];
+        const correlationId =
+          typeof correlationIdHeader === 'string' && CORRELATION_ID.test(correlationIdHeader)
+            ? correlationIdHeader
+            : String(req.id);
+        const traceparent =
+          typeof req.headers.traceparent === 'string' && TRACEPARENT.test(req.headers.traceparent)
+            ? req.headers.traceparent
+            : undefined;
+        const result = await accept(
+          { redis: deps.redis, topics: deps.topics, idempotencyTtlMs: deps.idempotencyTtlMs },
+          {
+            scope: httpScope(req.apiKeyId),
+            source,
+            idempotencyKey: key,
+            request: toRequest(fields),
+            correlationId,
+            traceparent,
+          },
+          'accepting',
+          deps.acceptingTtlMs,
+        );
+        const log = req.log.child({
+          appointmentId: result.appointmentId,
+          correlationId,
+          idempotencyKeyHash: hashKey(key),
+        });
+        switch (result.kind) {
+          case 'replay':
+            deps.metrics.idempotencyHits.inc({ channel: 'http', outcome: 'replayed' });
+            log.info('idempotent replay');
+            return accepted(reply, result.appointmentId, true);
+          case 'in-progress':
+            deps.metrics.idempotencyHits.inc({ channel: 'http', outcome: 'in-progress' });
+            return reply.code(409).send({
+              error: 'IDEMPOTENCY_KEY_IN_USE',
+              message: 'a request with this key is still being accepted',
+            });
+          case 'conflict':
+            deps.metrics.idempotencyHits.inc({ channel: 'http', outcome: 'conflict' });
+            return reply.code(422).send({
+              error: 'IDEMPOTENCY_KEY_REUSED',
+              message: 'this Idempotency-Key was used with a different body',
+            });
+          case 'accepted': {
+            // 202 only for records in a committed transaction, and only while our claim still holds
+            // (issue 20: a claim that expired during a broker outage let a 202 stand for nothing).
+            const acceptedValue = claimValue(
+              'accepted',
+              JSON.parse(result.claimValue).h,
+              result.appointmentId,
+            );
+            const settle = () =>
+              settleClaim(
+                deps.redis,
+                result.claimKey,
+                result.claimValue,
+                acceptedValue,
+                deps.idempotencyTtlMs,
+              );
+            const release = () =>
+              releaseClaim(deps.redis, result.claimKey, result.claimValue).catch(() => false);
+            const sending = deps.sender.send(result.emits);
+            let timer: NodeJS.Timeout | undefined;
+            const outcome = await Promise.race([
+              sending.then(
+                () => 'committed' as const,
+                (err: unknown) => ({ err }),
+              ),
+              new Promise<'timeout'>((resolve) => {
+                timer = setTimeout(() => resolve('timeout'), deps.acceptTimeoutMs);
+              }),
+            ]).finally(() => clearTimeout(timer));
+            if (outcome === 'timeout') {
+              // The transaction may still commit: the claim is settled when it ends, never left lying.
+              void sending.then(settle, release).catch(() => undefined);
+              deps.metrics.acceptFailures.inc({ reason: 'timeout' });
+              log.warn({ boundMs: deps.acceptTimeoutMs }, 'records not committed in time; answered 503');
+              return unavailable(reply, 'ACCEPT_TIMEOUT');
+            }
+            if (outcome !== 'committed') {
+              await release();
+              deps.metrics.acceptFailures.inc({ reason: 'send-failed' });
+              log.warn({ err: (outcome.err as Error)?.message }, 'records not committed; answered 503');
+              return unavailable(reply, 'UNAVAILABLE');
+            }
+            const claim = await settle();
+            if (claim !== 'held') {
+              deps.metrics.acceptFailures.inc({ reason: 'claim-lost' });
+              log.warn({ claim }, 'idempotency claim expired or changed hands while accepting; answered 503');
+              return unavailable(reply, 'IDEMPOTENCY_CLAIM_LOST');
+            }
+            deps.metrics.accepted.inc({ channel: 'http' });
+            log.info({ to: 'REQUESTED', calendarId: fields.calendarId }, 'accepted');
+            return accepted(reply, result.appointmentId, false);
+          }
+        }
+      });
 
-  app.get<{ Querystring: { idempotencyKey?: string; source?: string } }>(
-    '/v1/appointments',
-    async (req, reply) => {
-      const { idempotencyKey, source } = req.query;
-      if (!idempotencyKey) {
-        return reply
-          .code(400)
-          .send({ error: 'VALIDATION_FAILED', errors: [{ field: 'idempotencyKey', message: 'required' }] });
-      }
-      const scope = source ? `kafka:${source}` : 'http';
-      if (!(await deps.redis.exists(claimKeyFor('intake', scope, idempotencyKey)))) {
-        return reply.code(404).send({ error: 'NOT_FOUND' });
-      }
-      const view = await readProjection(
-        deps.redis,
-        appointmentIdFor(scope, idempotencyKey),
-        deps.projectionPrefix,
+      v1.get<{ Params: { id: string } }>('/appointments/:id', async (req, reply) => {
+        // Appointment ids are UUID-shaped; anything else names no appointment (and never reaches
+        // Redis: `counts` used to hit the projection's counts hash and answer 503).
+        if (!APPOINTMENT_ID.test(req.params.id)) return reply.code(404).send({ error: 'NOT_FOUND' });
+        const view = await readProjection(deps.redis, req.params.id, deps.projectionPrefix);
+        if (!view) return reply.code(404).send({ error: 'NOT_FOUND' });
+        const { appointmentId, state, attempts, bookingId, history } = view;
+        return { appointmentId, state, attempts, bookingId, history };
+      });
+
+      v1.get<{ Querystring: { idempotencyKey?: string; source?: string } }>(
+        '/appointments',
+        async (req, reply) => {
+          const { idempotencyKey, source } = req.query;
+          if (!idempotencyKey) {
+            return reply.code(400).send({
+              error: 'VALIDATION_FAILED',
+              errors: [{ field: 'idempotencyKey', message: 'required' }],
+            });
+          }
+          const scope = source ? `kafka:${source}` : httpScope(req.apiKeyId);
+          if (!(await deps.redis.exists(claimKeyFor('intake', scope, idempotencyKey)))) {
+            return reply.code(404).send({ error: 'NOT_FOUND' });
+          }
+          const view = await readProjection(
+            deps.redis,
+            appointmentIdFor(scope, idempotencyKey),
+            deps.projectionPrefix,
+          );
+          if (!view) return reply.code(404).send({ error: 'NOT_FOUND' });
+          const { appointmentId, state, attempts, bookingId, history } = view;
+          return { appointmentId, state, attempts, bookingId, history };
+        },
       );
-      if (!view) return reply.code(404).send({ error: 'NOT_FOUND' });
-      const { appointmentId, state, attempts, bookingId, history } = view;
-      return { appointmentId, state, attempts, bookingId, history };
     },
+    { prefix: '/v1' },
   );
 
   app.get('/healthz', async (_req, reply) => {

@@ -47,6 +47,69 @@ describe('request validation', () => {
     expect(errorsOf({ ...valid, ...override }).map((e) => e.field)).toContain(field);
   });
 
+  // Issue 12: these passed the old regex and became NaN (the cross-field rules then returned early).
+  it.each([
+    ['month 13', '2030-13-02T09:00:00+01:00'],
+    ['hour 25', '2030-06-02T25:00:00+01:00'],
+    ['second 60', '2030-06-02T09:00:60+01:00'],
+    ['offset +99:99', '2030-06-02T09:00:00+99:99'],
+    ['Feb 30 (used to roll over to March 2)', '2031-02-30T09:00:00+00:00'],
+  ])('refuses a start that is no date-time: %s', (_name, start) => {
+    expect(errorsOf({ ...valid, slot: { ...valid.slot, start } }).map((e) => e.field)).toContain(
+      'slot.start',
+    );
+  });
+
+  it('still checks the deadline when a time does not parse (the old NaN path let deadline: 1 through)', () => {
+    const errors = errorsOf({
+      ...valid,
+      slot: { ...valid.slot, start: '2030-13-02T09:00:00+01:00' },
+      deadline: 1,
+    });
+    expect(errors.map((e) => e.field)).toEqual(expect.arrayContaining(['slot.start', 'deadline']));
+  });
+
+  it("refuses an offset that is not the zone's at that instant, and accepts Z for any zone", () => {
+    // London is +01:00 in June: +00:00 there is an hour off.
+    const wrong = errorsOf({
+      ...valid,
+      slot: { ...valid.slot, start: '2030-06-02T09:00:00+00:00', end: '2030-06-02T09:30:00+00:00' },
+    });
+    expect(wrong.map((e) => e.field)).toEqual(['slot.start', 'slot.end']);
+    expect(wrong[0]!.message).toMatch(/\+00:00 is not Europe\/London's at that instant \(\+01:00\)/);
+    expect(
+      errorsOf({
+        ...valid,
+        slot: { ...valid.slot, start: '2030-06-02T08:00:00Z', end: '2030-06-02T08:30:00Z' },
+      }),
+    ).toEqual([]);
+    // Winter: London is +00:00.
+    expect(
+      errorsOf({
+        ...valid,
+        slot: {
+          start: '2030-12-02T09:00:00+00:00',
+          end: '2030-12-02T09:30:00+00:00',
+          timezone: 'Europe/London',
+        },
+      }),
+    ).toEqual([]);
+  });
+
+  it('bounds how far ahead a slot and a deadline may lie (2 years by default, or as configured)', () => {
+    const far = {
+      start: '2032-06-02T09:00:00+01:00',
+      end: '2032-06-02T09:30:00+01:00',
+      timezone: 'Europe/London',
+    };
+    expect(errorsOf({ ...valid, slot: far }).map((e) => e.field)).toEqual(['slot.start']);
+    expect(errorsOf({ ...valid, deadline: NOW + 800 * 86_400_000 }).map((e) => e.field)).toEqual([
+      'deadline',
+    ]);
+    const r = httpBodySchema(() => NOW, 3 * 365 * 86_400_000).safeParse({ ...valid, slot: far });
+    expect(r.success).toBe(true);
+  });
+
   it('accepts exactly 5 minutes and exactly 8 hours', () => {
     expect(errorsOf({ ...valid, slot: { ...valid.slot, end: '2030-06-02T09:05:00+01:00' } })).toEqual([]);
     expect(errorsOf({ ...valid, slot: { ...valid.slot, end: '2030-06-02T17:00:00+01:00' } })).toEqual([]);

@@ -1,10 +1,12 @@
 // The request rules, shared by HTTP and Kafka (issue 3): every problem is reported with its field.
 import { z } from 'zod';
+import { offsetMismatch, parseDateTime } from './time-rules.js';
 
-const RFC3339_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 const E164 = /^\+[1-9]\d{1,14}$/;
 const MIN_DURATION_MS = 5 * 60_000;
 const MAX_DURATION_MS = 8 * 60 * 60_000;
+/** How far ahead a slot or a deadline may lie, by default (BOOKING_HORIZON_DAYS). */
+export const DEFAULT_HORIZON_MS = 730 * 24 * 60 * 60_000;
 /** Idempotency-Key: 8..255 printable ASCII characters. */
 export const IDEMPOTENCY_KEY = /^[\x20-\x7E]{8,255}$/;
 
@@ -33,7 +35,11 @@ export function isIanaZone(zone: string): boolean {
 
 const time = z
   .string()
-  .regex(RFC3339_WITH_OFFSET, 'must be RFC 3339 with an offset, e.g. 2030-01-31T09:00:00+01:00');
+  .max(40)
+  .superRefine((v, ctx) => {
+    const parsed = parseDateTime(v);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message });
+  });
 
 const fields = {
   patient: z.strictObject({
@@ -57,12 +63,35 @@ type Body = {
   deadline?: number | null;
 };
 
-/** Cross-field rules; `now` is injected so tests need no clock tricks. */
-function timing(now: () => number) {
-  return (body: Body, ctx: z.RefinementCtx) => {
-    const start = Date.parse(body.slot.start);
-    const end = Date.parse(body.slot.end);
-    if (Number.isNaN(start) || Number.isNaN(end)) return;
+/**
+ * Cross-field rules; `now` is injected so tests need no clock tricks. Each time was parsed already
+ * (field rules); a value that did not parse has its own error and is skipped here.
+ */
+function timing(now: () => number, horizonMs: number) {
+  return (body: Body & { slot: { timezone: string } }, ctx: z.RefinementCtx) => {
+    const s = parseDateTime(body.slot.start);
+    const e = parseDateTime(body.slot.end);
+    for (const [field, p] of [
+      ['start', s],
+      ['end', e],
+    ] as const) {
+      const wrong =
+        p.ok && isIanaZone(body.slot.timezone) ? offsetMismatch(p, body.slot.timezone) : undefined;
+      if (wrong) ctx.addIssue({ code: 'custom', path: ['slot', field], message: wrong });
+    }
+    const horizon = now() + horizonMs;
+    const days = Math.round(horizonMs / 86_400_000);
+    if (body.deadline != null && body.deadline > horizon)
+      ctx.addIssue({ code: 'custom', path: ['deadline'], message: `must be within ${days} days` });
+    if (!s.ok || !e.ok) {
+      if (body.deadline != null && body.deadline <= now())
+        ctx.addIssue({ code: 'custom', path: ['deadline'], message: 'must be in the future (epoch ms)' });
+      return;
+    }
+    const start = s.ms;
+    const end = e.ms;
+    if (start > horizon)
+      ctx.addIssue({ code: 'custom', path: ['slot', 'start'], message: `must be within ${days} days` });
     if (end <= start)
       ctx.addIssue({ code: 'custom', path: ['slot', 'end'], message: 'must be after slot.start' });
     else if (end - start < MIN_DURATION_MS || end - start > MAX_DURATION_MS) {
@@ -80,18 +109,20 @@ function timing(now: () => number) {
   };
 }
 
-export function httpBodySchema(now: () => number = Date.now) {
-  return z.strictObject({ ...fields, source: z.string().min(1).max(64).optional() }).superRefine(timing(now));
+export function httpBodySchema(now: () => number = Date.now, horizonMs = DEFAULT_HORIZON_MS) {
+  return z
+    .strictObject({ ...fields, source: z.string().min(1).max(64).optional() })
+    .superRefine(timing(now, horizonMs));
 }
 
-export function inboundRecordSchema(now: () => number = Date.now) {
+export function inboundRecordSchema(now: () => number = Date.now, horizonMs = DEFAULT_HORIZON_MS) {
   return z
     .strictObject({
       ...fields,
       idempotencyKey: z.string().regex(IDEMPOTENCY_KEY, 'must be 8-255 printable characters'),
       source: z.string().min(1).max(64),
     })
-    .superRefine(timing(now));
+    .superRefine(timing(now, horizonMs));
 }
 
 export type HttpBody = z.infer<ReturnType<typeof httpBodySchema>>;

@@ -44,6 +44,7 @@ export function createReconciler(
     kafka,
     groupId: groups(config.GROUP_PREFIX).dlt,
     topics: [topics.dlt],
+    schema: 'DeadLetter',
     serde,
     logger: log,
     metrics: registry,

@@ -11,6 +11,7 @@ export interface Booking {
   calendarId: string;
   /** 202 answered (HTTP), or the record committed (Kafka). */
   acknowledged: boolean;
+  /** Kafka: derived from (source, key); HTTP: the id intake answered with (until then a guess). */
   appointmentId: string;
   attempts: number;
   /** HTTP statuses in order ('ERR' for a network error). */
@@ -105,8 +106,10 @@ export async function runHttpClients(bookings: Booking[], o: HttpClientOptions):
           b.answers.push(res.status);
           const answer = (await res.json().catch(() => ({}))) as { appointmentId?: string };
           if (res.status >= 200 && res.status < 300) {
-            if (answer.appointmentId && answer.appointmentId !== b.appointmentId)
-              throw new Error(`intake answered ${answer.appointmentId} for ${b.appointmentId}`);
+            // The id the client was told is the one that must exist (each API key scopes its own).
+            if (!answer.appointmentId)
+              throw new Error(`intake answered ${res.status} without an appointment id`);
+            b.appointmentId = answer.appointmentId;
             b.acknowledged = true;
             o.onAcknowledged?.();
             break;

@@ -128,6 +128,9 @@ if (command === 'list') {
 } else {
   if (!config.REDIS_URL || !config.PROVIDER_URL || !config.PROVIDER_TOKEN)
     fail('redrive needs REDIS_URL, PROVIDER_URL and PROVIDER_TOKEN (./stack/stack.sh env prints them)');
+  const repeated = refs.filter((r, i) => refs.indexOf(r) !== i);
+  if (repeated.length)
+    fail(`each dead letter once: ${[...new Set(repeated)].join(', ')} given more than once`);
   const chosen = refs.length
     ? refs.map(byRef)
     : Object.keys(filter).length

@@ -8,6 +8,7 @@ import {
   lifecycleEvent,
   type ProviderClient,
   readProjection,
+  releaseClaim,
   retryTopicName,
   retryTopicNames,
   type TopicKey,
@@ -58,10 +59,34 @@ export async function redrive(
         allowAutoTopicCreation: false,
       });
   await producer?.connect();
+  const handled = new Set<string>();
+  const locks: { key: string; token: string }[] = [];
+  const refuse = (e: DeadLetterEntry, why: string) =>
+    results.push({
+      partition: e.partition,
+      offset: e.offset,
+      appointmentId: e.value.appointmentId,
+      decision: { redrive: false, why },
+    });
   try {
     for (const e of entries) {
       const l = e.value;
       const id = l.appointmentId;
+      // One redrive per appointment: twice in one run (the projection has not moved yet) or from
+      // two runs at once would put two attempts of it in flight (issue 12).
+      if (id && handled.has(id)) {
+        refuse(e, 'another dead letter of this run redrives the same appointment');
+        continue;
+      }
+      if (id && !dryRun) {
+        const lock = { key: `lock:redrive:${id}`, token: randomUUID() };
+        if ((await deps.redis.set(lock.key, lock.token, 'PX', 60_000, 'NX')) !== 'OK') {
+          refuse(e, 'another redrive of this appointment is running');
+          continue;
+        }
+        locks.push(lock);
+      }
+      if (id) handled.add(id);
       const view = id ? await readProjection(deps.redis, id, deps.projectionPrefix) : null;
       const live = id
         ? (await deps.provider.findByExternalRef(id)).filter(
@@ -125,6 +150,7 @@ export async function redrive(
     }
   } finally {
     await producer?.disconnect();
+    for (const { key, token } of locks) await releaseClaim(deps.redis, key, token).catch(() => false);
   }
   return results;
 }

@@ -12,6 +12,7 @@
 //   loop falls silent or whose partitions keep lag without progress is restarted in place, and
 //   `health()` says so for /healthz meanwhile (issue 20).
 import { randomUUID } from 'node:crypto';
+import type { SchemaName } from '@booking/schemas';
 import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import { DecodeError, errorCode, isTransient } from '../errors.js';
@@ -26,7 +27,7 @@ import {
 import type { Emit } from './emit.js';
 import { HEADERS, headerNumber, headerValue } from './headers.js';
 import type { AvroSerde } from './serde.js';
-import { TransactionalSender } from './transactional-sender.js';
+import { type Encoded, OutputRejectedError, TransactionalSender } from './transactional-sender.js';
 
 export interface RuntimeRecord<T> {
   topic: string;
@@ -39,6 +40,9 @@ export interface RuntimeRecord<T> {
   raw: KafkaMessage;
 }
 
+/** Why a record is poison: it does not decode, its handler refused it for good, or its outputs cannot be written. */
+export type PoisonReason = 'DECODE_FAILED' | 'HANDLER_FAILED' | 'OUTPUT_REJECTED';
+
 export interface PoisonSource {
   topic: string;
   partition: number;
@@ -50,11 +54,13 @@ export interface ConsumerRuntimeOptions<T> {
   kafka: Kafka;
   groupId: string;
   topics: string[];
+  /** The contract this consumer reads: records are resolved into it, from a writer schema registered under their topic's subject. */
+  schema: SchemaName;
   serde: AvroSerde;
   logger: Logger;
   handle: (record: RuntimeRecord<T>) => Promise<Emit[]>;
   /** What to emit for a record that cannot be decoded or that the handler failed on for good. */
-  onPoison: (source: PoisonSource, error: unknown, reason: 'DECODE_FAILED' | 'HANDLER_FAILED') => Emit[];
+  onPoison: (source: PoisonSource, error: unknown, reason: PoisonReason) => Emit[];
   honourNotBefore?: boolean;
   partitionsConsumedConcurrently?: number;
   /** How long a fetch may wait for data; small on delay topics so a resumed partition is read promptly. */
@@ -86,7 +92,7 @@ export interface ConsumerRuntimeOptions<T> {
   keyConcurrency?: number;
 }
 
-type Processed = { kind: 'done'; out: Emit[] } | { kind: 'transient'; err: unknown } | { kind: 'skipped' };
+type Processed = { kind: 'done'; out: Encoded[] } | { kind: 'transient'; err: unknown } | { kind: 'skipped' };
 
 interface RuntimeCounters {
   records: Counter<'consumer' | 'outcome'>;
@@ -436,7 +442,7 @@ export class ConsumerRuntime<T> {
     log: Logger,
   ): Promise<Processed> {
     try {
-      const { value } = await this.opts.serde.decode<T>(message.value);
+      const { value } = await this.opts.serde.decode<T>(message.value, { topic, schema: this.opts.schema });
       const out = await this.opts.handle({
         topic,
         partition,
@@ -447,11 +453,19 @@ export class ConsumerRuntime<T> {
         timestamp: message.timestamp,
         raw: message,
       });
+      // Encoded here, per record: an output that cannot be written makes this record poison, not
+      // the whole batch (issue 12: such a batch used to fail and be re-read for ever).
+      const encoded = await this.encode(out);
       this.counters?.records.inc({ consumer: this.opts.name, outcome: 'ok' });
-      return { kind: 'done', out };
+      return { kind: 'done', out: encoded };
     } catch (err) {
       if (isTransient(err)) return { kind: 'transient', err };
-      const reason = err instanceof DecodeError ? 'DECODE_FAILED' : 'HANDLER_FAILED';
+      const reason =
+        err instanceof DecodeError
+          ? 'DECODE_FAILED'
+          : err instanceof OutputRejectedError
+            ? 'OUTPUT_REJECTED'
+            : 'HANDLER_FAILED';
       log.error(
         {
           offset: message.offset,
@@ -462,8 +476,29 @@ export class ConsumerRuntime<T> {
         'poison record: dead-lettered',
       );
       this.counters?.records.inc({ consumer: this.opts.name, outcome: 'poison' });
-      return { kind: 'done', out: this.opts.onPoison({ topic, partition, message }, err, reason) };
+      try {
+        return {
+          kind: 'done',
+          out: await this.encode(this.opts.onPoison({ topic, partition, message }, err, reason)),
+        };
+      } catch (dltErr) {
+        if (isTransient(dltErr)) return { kind: 'transient', err: dltErr };
+        // Not even its dead letter can be written: say where it is, and move on.
+        log.error(
+          { offset: message.offset, errorCode: errorCode(dltErr), err: dltErr },
+          'poison record could not be dead-lettered either: skipped',
+        );
+        this.counters?.records.inc({ consumer: this.opts.name, outcome: 'skipped' });
+        return { kind: 'done', out: [] };
+      }
     }
+  }
+
+  private async encode(out: Emit[]): Promise<Encoded[]> {
+    if (out.length === 0) return [];
+    if (!this.sender)
+      throw new Error(`consumer ${this.opts.name} is not transactional and cannot write records`);
+    return this.sender.prepare(out);
   }
 
   /**
@@ -505,14 +540,16 @@ export class ConsumerRuntime<T> {
     const { batch, isRunning, isStale, heartbeat, resolveOffset } = payload;
     const { topic, partition } = batch;
     const log = this.opts.logger.child({ consumer: this.opts.name, topic, partition });
-    let pending: Emit[] = [];
+    let pending: Encoded[] = [];
     let lastDone: string | undefined;
 
     const flush = async () => {
       if (lastDone === undefined) return;
       const next = (BigInt(lastDone) + 1n).toString();
       if (this.sender) {
-        await this.sender.send(pending, [{ groupId: this.opts.groupId, topic, partition, offset: next }]);
+        await this.sender.sendEncoded(pending, [
+          { groupId: this.opts.groupId, topic, partition, offset: next },
+        ]);
       } else {
         if (pending.length > 0)
           throw new Error(`consumer ${this.opts.name} is not transactional and cannot write records`);
@@ -533,7 +570,7 @@ export class ConsumerRuntime<T> {
       let notDue: { offset: string; until: number } | undefined;
       while (end < messages.length && end - at < (this.opts.keyConcurrency ?? 1) * 4) {
         const m = messages[end]!;
-        const notBefore = this.opts.honourNotBefore ? headerNumber(m.headers, HEADERS.notBefore) : undefined;
+        const notBefore = this.opts.honourNotBefore ? dueAt(m.headers) : undefined;
         if (notBefore !== undefined && notBefore > Date.now()) {
           notDue = { offset: m.offset, until: notBefore };
           break;
@@ -578,6 +615,17 @@ export class ConsumerRuntime<T> {
     }
     await flush();
   }
+}
+
+/**
+ * When a delayed record is due: its x-not-before, unless that lies more than MAX_DEFER_MS ahead:
+ * every delay the pipeline sets is far shorter, and a header claiming next year would pause its
+ * partition, and every record behind it, until then (issue 12). Such a record is due now.
+ */
+export const MAX_DEFER_MS = 3_600_000;
+function dueAt(headers: KafkaMessage['headers']): number | undefined {
+  const notBefore = headerNumber(headers, HEADERS.notBefore);
+  return notBefore === undefined || notBefore > Date.now() + MAX_DEFER_MS ? undefined : notBefore;
 }
 
 function sleep(ms: number): Promise<void> {

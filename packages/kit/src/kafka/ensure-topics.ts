@@ -5,6 +5,9 @@ import { PipelineError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { TopicSpec } from '../topics.js';
 
+/** Every topic's max.message.bytes (1 MiB). */
+export const TOPIC_MAX_MESSAGE_BYTES = 1_048_576;
+
 export interface EnsureTopicsResult {
   created: string[];
   existing: string[];
@@ -58,6 +61,9 @@ async function ensureTopicsOnce(
           configEntries: [
             { name: 'retention.ms', value: String(s.retentionMs) },
             { name: 'cleanup.policy', value: s.cleanupPolicy },
+            // Explicit, not the broker's default: producers check records against it before
+            // sending (MAX_OUTPUT_BYTES), consumers bound what they decode (MAX_RECORD_BYTES).
+            { name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) },
           ],
         })),
       });

@@ -16,24 +16,54 @@ export const HEADERS = {
   errorMessage: 'x-error-message',
 } as const;
 
+/** Longest header value read: anything longer is cut (issue 12: headers are hostile input). */
+export const MAX_HEADER_CHARS = 256;
+
+/** The first value of a header as text, at most MAX_HEADER_CHARS of it. */
 export function headerValue(headers: IHeaders | undefined, name: string): string | undefined {
   const raw = headers?.[name];
   const first = Array.isArray(raw) ? raw[0] : raw;
   if (first === undefined || first === null) return undefined;
-  return Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
+  const text = Buffer.isBuffer(first)
+    ? first.subarray(0, MAX_HEADER_CHARS * 4).toString('utf8')
+    : String(first);
+  return text.length > MAX_HEADER_CHARS ? text.slice(0, MAX_HEADER_CHARS) : text;
 }
 
+const EPOCH_MS: [number, number] = [0, 8.64e15];
+/** The range each numeric header may take; a value outside it (or not an integer) is absent. */
+const NUMERIC_RANGES: Record<string, [number, number]> = {
+  [HEADERS.attempt]: [1, 10_000],
+  [HEADERS.originalPartition]: [0, 2 ** 31 - 1],
+  [HEADERS.originalOffset]: [0, Number.MAX_SAFE_INTEGER],
+  [HEADERS.deadline]: EPOCH_MS,
+  [HEADERS.firstSeen]: EPOCH_MS,
+  [HEADERS.notBefore]: EPOCH_MS,
+};
+
+/**
+ * A numeric header as a safe integer within its range, or undefined: a value such as `1.5`, `1e400`,
+ * `-3` or `abc` never reaches an Avro int or long (it used to fail the DLT record's encoding and
+ * wedge the partition, issue 12).
+ */
 export function headerNumber(headers: IHeaders | undefined, name: string): number | undefined {
-  const v = headerValue(headers, name);
-  if (v === undefined || v === '') return undefined;
+  const v = headerValue(headers, name)?.trim();
+  if (!v || !/^-?\d{1,16}$/.test(v)) return undefined;
   const n = Number(v);
-  return Number.isFinite(n) ? n : undefined;
+  const [min, max] = NUMERIC_RANGES[name] ?? [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
+  return Number.isSafeInteger(n) && n >= min && n <= max ? n : undefined;
 }
 
-/** All headers as strings (for the DLT record's `originalHeaders`). */
+const KNOWN_HEADERS = new Set<string>(Object.values(HEADERS));
+
+/**
+ * The pipeline's own headers as strings, for a DLT record's `originalHeaders`: an allow-list, so a
+ * producer's other headers (which may carry anything, personal data included) are not copied.
+ */
 export function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of Object.keys(headers ?? {})) {
+    if (!KNOWN_HEADERS.has(name)) continue;
     const v = headerValue(headers, name);
     if (v !== undefined) out[name] = v;
   }

@@ -32,7 +32,13 @@ export function decideRetry(
   const index = Math.min(attempt - 1, policy.delaysMs.length - 1);
   const base = policy.delaysMs[index]!;
   const jittered = Math.round(base * (1 + policy.jitter * (2 * random() - 1)));
-  const delayMs = Math.max(jittered, retryAfterMs ?? 0);
+  // A provider's Retry-After counts up to the schedule's longest delay and no further: the record
+  // waits on a retry topic whose partition is paused until it is due, so a "come back tomorrow"
+  // would hold every record behind it for a day (issue 12). Past that, attempts run out and the
+  // reconciler settles it.
+  const longest = Math.max(...policy.delaysMs);
+  const wait = Number.isFinite(retryAfterMs) ? Math.min(Math.max(0, retryAfterMs ?? 0), longest) : 0;
+  const delayMs = Math.max(jittered, wait);
   return {
     kind: 'retry',
     topic: retryTopicName(sourceTopic, base),

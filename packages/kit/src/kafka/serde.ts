@@ -3,13 +3,126 @@
 //   the record is bad (bad magic byte, unknown schema id, truncated or garbled body) -> DecodeError,
 //   not retryable: the record goes to the DLT;
 //   the registry cannot be reached -> retryable: the record is NOT dead-lettered for our outage.
+// Records are hostile until checked (issue 12): a record is decoded only with a schema registered
+// under its topic's subject, read through a resolver into the consumer's own (reader) schema, so a
+// BACKWARD-compatible newer writer schema still books; its size and every array or map's element
+// count are bounded, so a ~20-byte record announcing 2^31 elements can no longer spin the event loop.
+import { SCHEMAS, type SchemaName } from '@booking/schemas';
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import type avro from 'avsc';
+import avro from 'avsc';
 import { DecodeError, PipelineError } from '../errors.js';
 import { subjectOf } from '../topics.js';
 
 const MAGIC_BYTE = 0;
 const HEADER_BYTES = 5;
+/** Largest record decoded (the topics' max.message.bytes is 1 MiB). */
+export const MAX_RECORD_BYTES = 1024 * 1024;
+/** Most elements one array or map may hold. */
+export const MAX_ELEMENTS = 10_000;
+
+interface Tap {
+  buf: Buffer;
+  pos: number;
+  readLong(): number;
+  skipLong(): void;
+  readString(): string;
+  skipString(): void;
+}
+interface ContainerType {
+  itemsType: { _read(t: Tap): unknown; _skip(t: Tap): void };
+  valuesType: { _read(t: Tap): unknown; _skip(t: Tap): void };
+}
+
+/**
+ * avsc (5.7.9) trusts a block's element count: `new Array(n)` and a loop of n reads, whatever the
+ * bytes left. Its array and map readers (and skippers, used for fields a reader drops) are replaced,
+ * once per process, by ones that refuse more than MAX_ELEMENTS and stop at the end of the buffer.
+ */
+function boundContainers(): void {
+  const types = avro.types as unknown as Record<string, { prototype: Record<string, unknown> }>;
+  const arrayProto = types.ArrayType!.prototype;
+  if (arrayProto.__bounded) return;
+  const count = (tap: Tap, seen: number) => {
+    let n = tap.readLong();
+    if (n < 0) {
+      n = -n;
+      tap.skipLong();
+    }
+    if (!Number.isSafeInteger(n) || n + seen > MAX_ELEMENTS)
+      throw new Error(`a block announces ${n} more elements; at most ${MAX_ELEMENTS} are read`);
+    return n;
+  };
+  const check = (tap: Tap) => {
+    if (tap.pos > tap.buf.length) throw new Error('truncated: an element runs past the end of the record');
+  };
+  arrayProto._read = function (this: ContainerType, tap: Tap) {
+    const out: unknown[] = [];
+    for (let n = count(tap, 0); n; n = count(tap, out.length)) {
+      while (n--) {
+        out.push(this.itemsType._read(tap));
+        check(tap);
+      }
+    }
+    return out;
+  };
+  arrayProto._skip = function (this: ContainerType, tap: Tap) {
+    let seen = 0;
+    for (let n = count(tap, 0); n; n = count(tap, seen)) {
+      seen += n;
+      while (n--) {
+        this.itemsType._skip(tap);
+        check(tap);
+      }
+    }
+  };
+  const mapProto = types.MapType!.prototype;
+  mapProto._read = function (this: ContainerType, tap: Tap) {
+    const out: Record<string, unknown> = {};
+    let seen = 0;
+    for (let n = count(tap, 0); n; n = count(tap, seen)) {
+      seen += n;
+      while (n--) {
+        const key = tap.readString();
+        out[key] = this.valuesType._read(tap);
+        check(tap);
+      }
+    }
+    return out;
+  };
+  mapProto._skip = function (this: ContainerType, tap: Tap) {
+    let seen = 0;
+    for (let n = count(tap, 0); n; n = count(tap, seen)) {
+      seen += n;
+      while (n--) {
+        tap.skipString();
+        this.valuesType._skip(tap);
+        check(tap);
+      }
+    }
+  };
+  arrayProto.__bounded = true;
+}
+boundContainers();
+
+/** What a consumer expects: the topic read (whose subject the writer schema must be under) and its reader schema. */
+export interface DecodeExpectation {
+  topic: string;
+  schema: SchemaName;
+}
+
+interface RegistryApi {
+  Subject: {
+    latestVersion(p: { subject: string }): Promise<{ data(): { id: number; version: number } }>;
+    version(p: { subject: string; version: number }): Promise<{ data(): { id: number } }>;
+  };
+}
+
+/** Remembered answers at most: a stream of random schema ids cannot grow memory. */
+const CACHE_MAX = 1000;
+const remember = <K, V>(map: Map<K, V>, key: K, value: V) => {
+  if (map.size >= CACHE_MAX) map.delete(map.keys().next().value as K);
+  map.set(key, value);
+};
 
 export function createSchemaRegistry(url: string): SchemaRegistry {
   // omitRecordMethods: decoded records are plain data (no clone/toBuffer… on their prototype),
@@ -32,6 +145,10 @@ export interface DecodedRecord<T = unknown> {
 
 export class AvroSerde {
   private readonly idsByTopic = new Map<string, number>();
+  /** Schema ids registered under a subject, and when the list was read. */
+  private readonly subjectIds = new Map<string, { ids: Set<number>; at: number }>();
+  private readonly readers = new Map<SchemaName, avro.Type>();
+  private readonly resolvers = new Map<string, avro.Resolver>();
 
   constructor(readonly registry: SchemaRegistry) {}
 
@@ -82,11 +199,68 @@ export class AvroSerde {
     return this.registry.encode(id, value);
   }
 
-  async decode<T = unknown>(buffer: Buffer | null | undefined): Promise<DecodedRecord<T>> {
+  /**
+   * Ids registered under `subject`. A subject's list is read again when an id is not in it, at most
+   * every 5 s, so a new upstream version is found and unknown ids cannot hammer the registry.
+   */
+  private async idsOf(subject: string, id: number): Promise<Set<number>> {
+    const known = this.subjectIds.get(subject);
+    if (known && (known.ids.has(id) || Date.now() - known.at < 5000)) return known.ids;
+    const ids = new Set<number>();
+    try {
+      const latest = await this.api().Subject.latestVersion({ subject });
+      const { id: latestId, version } = latest.data() as { id: number; version: number };
+      ids.add(latestId);
+      for (let v = 1; v < Math.min(version, 1000); v++) {
+        try {
+          ids.add((await this.api().Subject.version({ subject, version: v })).data().id);
+        } catch (err) {
+          if (httpStatus(err) !== 404) throw err; // a deleted version
+        }
+      }
+    } catch (err) {
+      if (httpStatus(err) !== 404)
+        throw new PipelineError(
+          'SCHEMA_REGISTRY_UNAVAILABLE',
+          `cannot list ${subject}: ${(err as Error).message}`,
+          {
+            cause: err,
+            retryable: true,
+          },
+        );
+    }
+    remember(this.subjectIds, subject, { ids, at: Date.now() });
+    return ids;
+  }
+
+  /** The registry client's own HTTP API (latest version, one version): no second client to configure. */
+  private api(): RegistryApi {
+    return (this.registry as unknown as { api: RegistryApi }).api;
+  }
+
+  private reader(name: SchemaName): avro.Type {
+    let type = this.readers.get(name);
+    if (!type) {
+      type = avro.Type.forSchema(
+        SCHEMAS[name] as unknown as avro.Schema,
+        { omitRecordMethods: true } as avro.ForSchemaOptions,
+      );
+      this.readers.set(name, type);
+    }
+    return type;
+  }
+
+  async decode<T = unknown>(
+    buffer: Buffer | null | undefined,
+    expect?: DecodeExpectation,
+  ): Promise<DecodedRecord<T>> {
     if (!buffer || buffer.length < HEADER_BYTES) {
       throw new DecodeError(
         `truncated record: ${buffer?.length ?? 0} bytes, the wire format needs at least ${HEADER_BYTES}`,
       );
+    }
+    if (buffer.length > MAX_RECORD_BYTES) {
+      throw new DecodeError(`record of ${buffer.length} bytes is over the bound of ${MAX_RECORD_BYTES}`);
     }
     if (buffer[0] !== MAGIC_BYTE) {
       throw new DecodeError(`bad magic byte ${buffer[0]}: not the Confluent wire format`);
@@ -106,8 +280,33 @@ export class AvroSerde {
         },
       );
     }
+    if (!expect) {
+      try {
+        return { schemaId, value: type.fromBuffer(buffer.subarray(HEADER_BYTES)) as T };
+      } catch (err) {
+        throw new DecodeError(`body does not match schema ${schemaId}: ${(err as Error).message}`, err);
+      }
+    }
+    const subject = subjectOf(expect.topic);
+    if (!(await this.idsOf(subject, schemaId)).has(schemaId)) {
+      throw new DecodeError(`schema id ${schemaId} is not registered under ${subject}`);
+    }
+    const reader = this.reader(expect.schema);
+    const resolverKey = `${schemaId}>${expect.schema}`;
+    let resolver = this.resolvers.get(resolverKey);
+    if (!resolver) {
+      try {
+        resolver = reader.createResolver(type);
+      } catch (err) {
+        throw new DecodeError(
+          `schema ${schemaId} cannot be read as ${expect.schema}: ${(err as Error).message}`,
+          err,
+        );
+      }
+      remember(this.resolvers, resolverKey, resolver);
+    }
     try {
-      return { schemaId, value: type.fromBuffer(buffer.subarray(HEADER_BYTES)) as T };
+      return { schemaId, value: reader.fromBuffer(buffer.subarray(HEADER_BYTES), resolver) as T };
     } catch (err) {
       throw new DecodeError(`body does not match schema ${schemaId}: ${(err as Error).message}`, err);
     }

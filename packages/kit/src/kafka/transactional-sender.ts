@@ -45,11 +45,22 @@ export interface TransactionalSenderOptions {
   maxAttempts?: number;
 }
 
-interface Encoded {
+/** A record ready to send: its value encoded, its size checked. */
+export interface Encoded {
   topic: string;
   key: string | null;
   value: Buffer;
   headers?: Record<string, string>;
+}
+
+/** Largest record written, key and headers included: below every topic's max.message.bytes (1 MiB). */
+export const MAX_OUTPUT_BYTES = 1_000_000;
+
+/** A record that cannot be written whatever we retry (it does not encode, or it is too large). */
+export class OutputRejectedError extends PipelineError {
+  constructor(message: string, cause?: unknown) {
+    super('VALIDATION_FAILED', message, { cause, retryable: false });
+  }
 }
 
 interface Waiting {
@@ -146,18 +157,48 @@ export class TransactionalSender {
    * read_committed reader unless a later send writes them again.
    */
   async send(emits: readonly Emit[], offsets: readonly ConsumedOffset[] = []): Promise<void> {
+    return this.sendEncoded(await this.prepare(emits), offsets);
+  }
+
+  /**
+   * Encodes and size-checks records in the caller's turn, so one bad value fails its own caller (a
+   * consumer dead-letters the record that produced it) and never a whole group. Throws
+   * OutputRejectedError for a value that does not encode or a record over MAX_OUTPUT_BYTES; a
+   * registry outage stays retryable.
+   */
+  async prepare(emits: readonly Emit[]): Promise<Encoded[]> {
+    return Promise.all(
+      emits.map(async (e) => {
+        let value: Buffer;
+        try {
+          value = await this.opts.serde.encode(e.topic, e.value);
+        } catch (err) {
+          if (err instanceof PipelineError && err.retryable) throw err;
+          throw new OutputRejectedError(
+            `a record for ${e.topic} does not encode: ${(err as Error).message}`,
+            err,
+          );
+        }
+        const headerBytes = Object.entries(e.headers ?? {}).reduce(
+          (n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v),
+          0,
+        );
+        const size = value.length + Buffer.byteLength(e.key ?? '') + headerBytes;
+        if (size > MAX_OUTPUT_BYTES)
+          throw new OutputRejectedError(
+            `a record for ${e.topic} of ${size} bytes is over ${MAX_OUTPUT_BYTES}`,
+          );
+        return { topic: e.topic, key: e.key, value, headers: e.headers };
+      }),
+    );
+  }
+
+  /** `send` for records `prepare` returned. */
+  async sendEncoded(records: readonly Encoded[], offsets: readonly ConsumedOffset[] = []): Promise<void> {
     if (this.closed) throw new SendFailedError(`sender ${this.opts.name} is closed`);
-    if (emits.length === 0 && offsets.length === 0) return;
-    // Encoded by the caller's turn, so one bad value fails its own caller and never a whole group.
-    const values = await Promise.all(emits.map((e) => this.opts.serde.encode(e.topic, e.value)));
-    const records = emits.map((e, i) => ({
-      topic: e.topic,
-      key: e.key,
-      value: values[i]!,
-      headers: e.headers,
-    }));
+    if (records.length === 0 && offsets.length === 0) return;
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ records, offsets: [...offsets], resolve, reject });
+      this.waiting.push({ records: [...records], offsets: [...offsets], resolve, reject });
       if (!this.running) void this.drain();
     });
   }

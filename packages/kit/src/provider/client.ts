@@ -45,12 +45,30 @@ function sharedTransport(): Transport {
   return shared;
 }
 
-function retryAfterMs(header: string | null): number {
-  if (!header) return 1000;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+/** What a provider's booking id and error code may look like; anything else is not trusted. */
+const BOOKING_ID = /^[\w.:-]{1,128}$/;
+const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+/** The provider's word on when to come back, never trusted beyond this (issue 12). */
+export const MAX_PROVIDER_WAIT_MS = 3_600_000;
+
+/** A finite number of ms within [0, MAX_PROVIDER_WAIT_MS]; `fallback` for anything else. */
+export function boundedWaitMs(value: unknown, fallback = 1000): number {
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && value.trim()
+        ? Number(value)
+        : Number.NaN;
+  return Number.isFinite(n) ? Math.min(MAX_PROVIDER_WAIT_MS, Math.max(0, n)) : fallback;
+}
+
+/** Retry-After as seconds or an HTTP date (RFC 9110 §10.2.3), bounded. */
+export function retryAfterMs(header: string | null): number {
+  if (!header || header.length > 64) return 1000;
+  if (/^\d+$/.test(header.trim())) return boundedWaitMs(Number(header.trim()) * 1000);
   const date = Date.parse(header);
-  return Number.isNaN(date) ? 1000 : Math.max(0, date - Date.now());
+  return Number.isNaN(date) ? 1000 : boundedWaitMs(date - Date.now());
 }
 
 function isAbort(err: unknown): boolean {
@@ -92,20 +110,29 @@ export class ProviderClient {
     }
     const payload = res.json;
     switch (true) {
+      case (res.status === 201 || res.status === 202) && !BOOKING_ID.test(String(payload.bookingId)):
+        // A success without a usable booking id is no answer we can act on: treat it as an outage
+        // (retried, then reconciled by externalRef), never store what it sent.
+        return { kind: 'unavailable', status: res.status };
       case res.status === 201:
         return { kind: 'confirmed', bookingId: String(payload.bookingId) };
       case res.status === 202:
         return {
           kind: 'pending',
           bookingId: String(payload.bookingId),
-          retryAfterMs: Number(payload.retryAfterMs ?? 1000),
+          retryAfterMs: boundedWaitMs(payload.retryAfterMs),
         };
       case res.status === 401:
         return { kind: 'auth' };
       case res.status === 429:
         return { kind: 'rate-limited', retryAfterMs: retryAfterMs(res.header('retry-after')) };
       case res.status === 409 || res.status === 400 || res.status === 422:
-        return { kind: 'rejected', status: res.status, error: String(payload.error ?? 'REJECTED') };
+        // Only an error code is kept from the provider's body: its free text may echo personal data.
+        return {
+          kind: 'rejected',
+          status: res.status,
+          error: ERROR_CODE.test(String(payload.error)) ? String(payload.error) : 'REJECTED',
+        };
       default:
         return { kind: 'unavailable', status: res.status };
     }

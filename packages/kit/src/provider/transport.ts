@@ -22,6 +22,9 @@ export interface TransportRequest {
 export type Transport = (r: TransportRequest) => Promise<TransportResponse>;
 
 /** The error a call fails with when its time runs out (name 'TimeoutError', as fetch's). */
+/** Largest provider answer read. */
+export const MAX_ANSWER_BYTES = 64 * 1024;
+
 export class TransportTimeout extends Error {
   override readonly name = 'TimeoutError';
 }
@@ -57,7 +60,17 @@ export function createTransport(maxSockets = 64): Transport {
         { method: r.method, headers, agent: secure ? https : http },
         (res) => {
           const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            // A provider's answer is small; a huge or endless one is cut off, not buffered (issue 12).
+            if (size > MAX_ANSWER_BYTES) {
+              clearTimeout(timer);
+              req.destroy(new Error(`provider answer over ${MAX_ANSWER_BYTES} bytes`));
+              return;
+            }
+            chunks.push(c);
+          });
           res.on('end', () => {
             clearTimeout(timer);
             const status = res.statusCode ?? 0;

@@ -18,10 +18,12 @@ export interface InboundDeps extends AcceptDeps {
   dltTopic: string;
   logger: Logger;
   metrics: IntakeMetrics;
+  /** How far ahead a slot or deadline may lie. */
+  horizonMs?: number;
 }
 
 export function inboundHandler(deps: InboundDeps) {
-  const schema = inboundRecordSchema(deps.now);
+  const schema = inboundRecordSchema(deps.now, deps.horizonMs);
   return async (record: RuntimeRecord<InboundRequest>): Promise<Emit[]> => {
     const source = { topic: record.topic, partition: record.partition, message: record.raw };
     const correlationId = headerValue(record.headers, HEADERS.correlationId) ?? randomUUID();

@@ -48,6 +48,8 @@ export interface DispatchDeps {
   timeoutMs: number;
   markerTtlMs: number;
   pollMinMs: number;
+  /** The longest wait before a poll, whatever the provider's answer says (issue 12). */
+  pollMaxMs?: number;
   /** After an ambiguous attempt: when to look again for a late duplicate booking. */
   duplicateCheckAfterMs: number;
   instanceId: string;
@@ -138,7 +140,10 @@ export function dispatchHandler(deps: DispatchDeps) {
           [HEADERS.correlationId]: correlationId,
           [HEADERS.attempt]: String(attempt),
           [HEADERS.notBefore]: String(
-            now() + (duplicateCheck ? deps.duplicateCheckAfterMs : Math.max(retryAfterMs, deps.pollMinMs)),
+            now() +
+              (duplicateCheck
+                ? deps.duplicateCheckAfterMs
+                : Math.min(Math.max(retryAfterMs, deps.pollMinMs), deps.pollMaxMs ?? 30_000)),
           ),
           [HEADERS.firstSeen]: String(req.acceptedAt),
           ...(req.deadline != null ? { [HEADERS.deadline]: String(req.deadline) } : {}),

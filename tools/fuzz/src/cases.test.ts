@@ -1,0 +1,38 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { httpCase, MARKERS, recordValue } from './cases.js';
+
+describe('fuzz cases', () => {
+  it('are reproducible from a seed and cover the hostile shapes', () => {
+    const a = fc.sample(httpCase('k'.repeat(20), 1), { numRuns: 300, seed: 7 });
+    const b = fc.sample(httpCase('k'.repeat(20), 1), { numRuns: 300, seed: 7 });
+    // The same requests (times and keys aside, which follow the clock).
+    const shape = (c: { method: string; path: string; kind: string }) => [c.method, c.path, c.kind];
+    expect(a.map(shape)).toEqual(b.map(shape));
+    const kinds = a.map((c) => c.kind).join('\n');
+    for (const k of ['none', 'wrong', 'text/plain', 'bad time', 'random json']) expect(kinds).toContain(k);
+    expect(a.some((c) => c.path.includes('%76'))).toBe(true);
+  });
+
+  it('breaks a valid record in every way named, oversized ones rarely', () => {
+    const valid = Buffer.from([0, 0, 0, 0, 9, 2, 97, 0]);
+    const sample = fc.sample(recordValue({ valid, ownId: 9, foreign: Buffer.from([0, 0, 0, 0, 3, 0]) }), {
+      numRuns: 2000,
+      seed: 3,
+    });
+    const counts = new Map<string, number>();
+    for (const s of sample) counts.set(s.kind, (counts.get(s.kind) ?? 0) + 1);
+    for (const k of [
+      'random bytes',
+      'wrong magic byte',
+      'other subject',
+      'truncated',
+      'garbage body',
+      'oversized',
+    ])
+      expect(counts.get(k), k).toBeGreaterThan(0);
+    expect(counts.get('oversized')!).toBeLessThan(60);
+    expect(sample.find((s) => s.kind === 'wrong magic byte')!.value[0]).not.toBe(0);
+    expect(MARKERS.name).toMatch(/Markerperson/);
+  });
+});

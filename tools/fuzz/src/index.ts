@@ -1,0 +1,4 @@
+export * from './cases.js';
+export * from './fuzz.js';
+export * from './material.js';
+export * from './topics.js';
