@@ -7,8 +7,9 @@
 //    failed commit, a slow one, and a claim that expired meanwhile each get 503 + Retry-After, and
 //    the retry with the same key is then answered 202 for a booking that exists.
 import { randomUUID } from 'node:crypto';
-import { buildHttpApp, intakeMetrics } from '@booking/intake';
+import { buildHttpApp, httpScope, intakeMetrics } from '@booking/intake';
 import {
+  apiKeyId,
   claimKeyFor,
   createLogger,
   createMetricsRegistry,
@@ -186,7 +187,7 @@ describe('intake answers 202 only for committed records under a claim it still h
         headers: { authorization: `Bearer ${apiKey}`, 'idempotency-key': key },
         payload: body,
       });
-    return { sender, app, post };
+    return { sender, app, post, scope: httpScope(apiKeyId(apiKey)) };
   }
   const exists = async (id: string) => {
     const e = await gatherAcceptanceEvidence({
@@ -202,14 +203,14 @@ describe('intake answers 202 only for committed records under a claim it still h
     timeout: 60_000,
   }, async () => {
     const faults = faultySockets();
-    const { sender, post } = intake(faults);
+    const { sender, post, scope } = intake(faults);
     await sender.start();
     const key = `durable-${randomUUID()}`;
     faults.failAll = true;
     const refused = await post(key);
     expect(refused.statusCode).toBe(503);
     expect(refused.headers['retry-after']).toBe('1');
-    expect(await redis.exists(claimKeyFor('intake', 'http', key))).toBe(0);
+    expect(await redis.exists(claimKeyFor('intake', scope, key))).toBe(0);
     faults.failAll = false;
     const retried = await post(key);
     expect(retried.statusCode).toBe(202);
@@ -221,14 +222,14 @@ describe('intake answers 202 only for committed records under a claim it still h
     timeout: 60_000,
   }, async () => {
     const faults = faultySockets();
-    const { sender, post } = intake(faults, { acceptTimeoutMs: 100 });
+    const { sender, post, scope } = intake(faults, { acceptTimeoutMs: 100 });
     await sender.start();
     const key = `durable-${randomUUID()}`;
     faults.delayMs = 150;
     const slow = await post(key);
     expect(slow.statusCode).toBe(503);
     expect(slow.json().error).toBe('ACCEPT_TIMEOUT');
-    const claimKey = claimKeyFor('intake', 'http', key);
+    const claimKey = claimKeyFor('intake', scope, key);
     await waitFor(
       'the late commit to settle the claim',
       async () => (await redis.get(claimKey))?.includes('"s":"accepted"'),

@@ -111,9 +111,9 @@ export interface DecodeExpectation {
 }
 
 interface RegistryApi {
+  Schema: { find(p: { id: number }): Promise<{ data(): { schema: string } }> };
   Subject: {
-    latestVersion(p: { subject: string }): Promise<{ data(): { id: number; version: number } }>;
-    version(p: { subject: string; version: number }): Promise<{ data(): { id: number } }>;
+    registered(p: { subject: string; body: { schema: string } }): Promise<{ data(): { id: number } }>;
   };
 }
 
@@ -145,8 +145,8 @@ export interface DecodedRecord<T = unknown> {
 
 export class AvroSerde {
   private readonly idsByTopic = new Map<string, number>();
-  /** Schema ids registered under a subject, and when the list was read. */
-  private readonly subjectIds = new Map<string, { ids: Set<number>; at: number }>();
+  /** Whether a schema id is registered under a subject, and when that was asked. */
+  private readonly membership = new Map<string, { ok: boolean; at: number }>();
   private readonly readers = new Map<SchemaName, avro.Type>();
   private readonly resolvers = new Map<string, avro.Resolver>();
 
@@ -200,40 +200,33 @@ export class AvroSerde {
   }
 
   /**
-   * Ids registered under `subject`. A subject's list is read again when an id is not in it, at most
-   * every 5 s, so a new upstream version is found and unknown ids cannot hammer the registry.
+   * Whether schema `id` is registered under `subject`, asked of the registry with the schema's text
+   * (`POST /subjects/{subject}`). A yes is remembered; a no for 5 s, so an upstream's newly
+   * registered version is taken at once and unknown ids cannot hammer the registry.
    */
-  private async idsOf(subject: string, id: number): Promise<Set<number>> {
-    const known = this.subjectIds.get(subject);
-    if (known && (known.ids.has(id) || Date.now() - known.at < 5000)) return known.ids;
-    const ids = new Set<number>();
+  private async underSubject(subject: string, id: number): Promise<boolean> {
+    const key = `${subject}#${id}`;
+    const known = this.membership.get(key);
+    if (known && (known.ok || Date.now() - known.at < 5000)) return known.ok;
+    let ok: boolean;
     try {
-      const latest = await this.api().Subject.latestVersion({ subject });
-      const { id: latestId, version } = latest.data() as { id: number; version: number };
-      ids.add(latestId);
-      for (let v = 1; v < Math.min(version, 1000); v++) {
-        try {
-          ids.add((await this.api().Subject.version({ subject, version: v })).data().id);
-        } catch (err) {
-          if (httpStatus(err) !== 404) throw err; // a deleted version
-        }
-      }
+      const { schema } = (await this.api().Schema.find({ id })).data();
+      const found = await this.api().Subject.registered({ subject, body: { schema } });
+      ok = found.data().id === id;
     } catch (err) {
       if (httpStatus(err) !== 404)
         throw new PipelineError(
           'SCHEMA_REGISTRY_UNAVAILABLE',
-          `cannot list ${subject}: ${(err as Error).message}`,
-          {
-            cause: err,
-            retryable: true,
-          },
+          `cannot look ${subject} up: ${(err as Error).message}`,
+          { cause: err, retryable: true },
         );
+      ok = false;
     }
-    remember(this.subjectIds, subject, { ids, at: Date.now() });
-    return ids;
+    remember(this.membership, key, { ok, at: Date.now() });
+    return ok;
   }
 
-  /** The registry client's own HTTP API (latest version, one version): no second client to configure. */
+  /** The registry client's own HTTP API (schema by id, look-up under a subject): no second client to configure. */
   private api(): RegistryApi {
     return (this.registry as unknown as { api: RegistryApi }).api;
   }
@@ -288,7 +281,7 @@ export class AvroSerde {
       }
     }
     const subject = subjectOf(expect.topic);
-    if (!(await this.idsOf(subject, schemaId)).has(schemaId)) {
+    if (!(await this.underSubject(subject, schemaId))) {
       throw new DecodeError(`schema id ${schemaId} is not registered under ${subject}`);
     }
     const reader = this.reader(expect.schema);
