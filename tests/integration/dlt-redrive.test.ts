@@ -60,6 +60,13 @@ describe('DLT redrive', () => {
     expect((await p.view(appointmentId))!.state).toBe('DEAD_LETTERED');
   });
 
+  it('redrives one dead letter per appointment in a run, the same one named twice included (issue 12)', async () => {
+    const [letter] = await letters();
+    const results = await redrive(deps(), [letter!, letter!], { dryRun: true });
+    expect(results.map((r) => r.decision.redrive)).toEqual([true, false]);
+    expect(results[1]!.decision).toMatchObject({ why: expect.stringMatching(/same appointment/) });
+  });
+
   it('brings a dead-lettered appointment to CONFIRMED through the first retry topic, with one booking', async () => {
     const [letter] = await letters();
     const [r] = await redrive(deps(), [letter!], { dryRun: false });
@@ -94,6 +101,12 @@ describe('DLT redrive', () => {
     expect(mine?.reason).toBe('RETRIES_EXHAUSTED');
     const show = await run(process.execPath, [cli, 'show', mine!.ref], { env });
     expect(show.stdout).toContain('[REDACTED]');
+    // The same reference twice is refused before anything is read or sent (issue 12).
+    const twice = await run(process.execPath, [cli, 'redrive', mine!.ref, mine!.ref], {
+      env: { ...env, REDIS_URL: stack().redisUrl, PROVIDER_URL: p.mockUrl, PROVIDER_TOKEN: TOKEN },
+    }).catch((err: { code: number; stderr: string }) => err);
+    expect((twice as { code: number }).code).not.toBe(0);
+    expect((twice as { stderr: string }).stderr).toMatch(/given more than once/);
     for (const secret of [...TEST_PII.names, ...TEST_PII.phones, ...TEST_PII.emails])
       expect(show.stdout).not.toContain(secret);
   });

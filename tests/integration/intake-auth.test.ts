@@ -4,6 +4,7 @@
 // nothing limited a key's rate.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/helpers.js';
 import { API_KEY, type Pipeline, requestBody, startPipeline } from '../support/pipeline.js';
 
 const KEY_A = `key-a-${randomUUID()}`;
@@ -77,6 +78,25 @@ describe('intake: authentication on routes, key scopes, rate limit', () => {
     await p.waitForState(idB, 'CONFIRMED');
     const byB = await call(`/v1/appointments?idempotencyKey=${shared}`, { key: KEY_B });
     expect(((await byB.json()) as { appointmentId: string }).appointmentId).toBe(idB);
+  });
+
+  it('carries no unbounded correlation id or malformed trace context onward', async () => {
+    const res = await call('/v1/appointments', {
+      method: 'POST',
+      key: KEY_B,
+      body: JSON.stringify(requestBody('cal-immediate-auth-corr')),
+      headers: {
+        'idempotency-key': `corr-${randomUUID()}`,
+        'x-correlation-id': 'c'.repeat(5000),
+        traceparent: 'garbage',
+      },
+    });
+    expect(res.status).toBe(202);
+    const id = ((await res.json()) as { appointmentId: string }).appointmentId;
+    const line = await waitFor('the accepted line', () =>
+      p.logs.intake.find((l) => l.appointmentId === id && l.msg === 'accepted'),
+    );
+    expect(String(line.correlationId).length).toBeLessThanOrEqual(128);
   });
 
   it('limits each key separately: 429 with Retry-After past the limit, the other key unaffected', async () => {

@@ -30,6 +30,14 @@ describe('retry policy', () => {
     expect(d).toMatchObject({ delayMs: 2500, notBefore: 2500, topic: 'src.retry-1s' });
   });
 
+  it("waits at most the schedule's longest delay, whatever Retry-After says (issue 12)", () => {
+    // "Come back tomorrow" used to pause the whole retry partition for a day.
+    const d = decideRetry(policy, 'src', 1, { now: 0, random: () => 0.5, retryAfterMs: 86_400_000 });
+    expect(d).toMatchObject({ delayMs: 60_000, notBefore: 60_000 });
+    const nan = decideRetry(policy, 'src', 1, { now: 0, random: () => 0.5, retryAfterMs: Number.NaN });
+    expect(nan).toMatchObject({ delayMs: 1000 });
+  });
+
   it('repeats the last delay when attempts outnumber the schedule', () => {
     const d = decideRetry({ ...policy, maxAttempts: 10 }, 'src', 8, { now: 0, random: () => 0.5 });
     expect(d).toMatchObject({ topic: 'src.retry-60s', delayMs: 60000 });
