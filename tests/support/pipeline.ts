@@ -300,6 +300,14 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     auditUrl,
     compensationUrl,
     reconcilerUrl,
+    /** Every service's /healthz, by name. */
+    healthUrls: {
+      intake: `${intakeUrl}/healthz`,
+      'provider-dispatch': `${dispatchUrl}/healthz`,
+      audit: `${auditUrl}/healthz`,
+      compensation: `${compensationUrl}/healthz`,
+      reconciler: `${reconcilerUrl}/healthz`,
+    },
     auditLogPath,
     projectionPrefix,
     reconciler,

@@ -11,6 +11,7 @@ import {
   acknowledgedAcceptancesExist,
   gatherAcceptanceEvidence,
   type Logger,
+  laggingGroups,
   TransactionalSender,
 } from '@booking/kit';
 import type { Kafka } from 'kafkajs';
@@ -112,19 +113,7 @@ async function waitConsuming(t: PipelineTarget, deadline: number): Promise<strin
         const { status, body } = await json(url);
         if (status !== 200) problems.push(`${name} /healthz ${status} ${JSON.stringify(body)}`);
       }
-      const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter(t.groups);
-      for (const groupId of groups) {
-        for (const { topic, partitions } of await admin.fetchOffsets({ groupId })) {
-          const ends = new Map(
-            (await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]),
-          );
-          for (const p of partitions) {
-            if (p.offset === '-1') continue;
-            const lag = (ends.get(p.partition) ?? 0n) - BigInt(p.offset);
-            if (lag > 2n) problems.push(`${groupId} ${topic}/${p.partition} lag ${lag}`);
-          }
-        }
-      }
+      problems.push(...(await laggingGroups(admin, t.groups)));
       if (problems.length === 0 || Date.now() > deadline) return problems;
       await sleep(500);
     }

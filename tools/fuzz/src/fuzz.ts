@@ -4,7 +4,7 @@
 // personal data in any log.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AvroSerde, createProducer, type Logger, readTopic } from '@booking/kit';
+import { type AvroSerde, createProducer, type Logger, laggingGroups, readTopic } from '@booking/kit';
 import type { DeadLetter, SchemaName } from '@booking/schemas';
 import fc from 'fast-check';
 import type { Kafka } from 'kafkajs';
@@ -170,26 +170,9 @@ async function problems(t: FuzzTarget): Promise<{ unhealthy: string[]; lagging: 
     const res = await fetch(url, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
     if (res?.status !== 200) unhealthy.push(`${name} /healthz ${res?.status ?? 'no answer'}`);
   }
-  const lagging: string[] = [];
   const admin = t.kafka.admin();
   await admin.connect();
-  try {
-    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter(t.groups);
-    for (const groupId of groups) {
-      for (const { topic, partitions } of await admin.fetchOffsets({ groupId })) {
-        const ends = new Map(
-          (await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]),
-        );
-        for (const p of partitions) {
-          if (p.offset === '-1') continue;
-          const lag = (ends.get(p.partition) ?? 0n) - BigInt(p.offset);
-          if (lag > 2n) lagging.push(`${groupId} ${topic}/${p.partition} lag ${lag}`);
-        }
-      }
-    }
-  } finally {
-    await admin.disconnect();
-  }
+  const lagging = await laggingGroups(admin, t.groups).finally(() => admin.disconnect());
   return { unhealthy, lagging };
 }
 

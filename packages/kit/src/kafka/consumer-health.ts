@@ -1,6 +1,8 @@
 // Whether a consumer is doing its job, for /healthz and for restarting it in place (issue 20: a
 // consumer that kafkajs gave up on stayed dead behind a green health check).
-// Pure rules over what the runtime observed; the runtime gathers the observations.
+// Pure rules over what the runtime observed; the runtime gathers the observations. `laggingGroups`
+// is the same question asked from outside, by the fault and fuzz harnesses.
+import type { Admin } from 'kafkajs';
 
 export interface ConsumerHealth {
   /** Joined its group and consuming (not crashed, not restarting, not stopped). */
@@ -70,4 +72,24 @@ export function stalledPartitions(
 /** Backoff before the runtime's n-th restart in a row (1-based): 1 s doubling to 30 s, for ever. */
 export function restartDelayMs(n: number): number {
   return Math.min(30_000, 1000 * 2 ** Math.min(n - 1, 5));
+}
+
+/**
+ * Partitions of the groups `filter` keeps whose committed offset is more than LAG_ALLOWANCE behind
+ * the log's end, as `group topic/partition lag N` (partitions the group never committed left out).
+ */
+export async function laggingGroups(admin: Admin, filter: (groupId: string) => boolean): Promise<string[]> {
+  const lagging: string[] = [];
+  const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter(filter);
+  for (const groupId of groups) {
+    for (const { topic, partitions } of await admin.fetchOffsets({ groupId })) {
+      const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+      for (const p of partitions) {
+        if (p.offset === '-1') continue;
+        const lag = (ends.get(p.partition) ?? 0n) - BigInt(p.offset);
+        if (lag > LAG_ALLOWANCE) lagging.push(`${groupId} ${topic}/${p.partition} lag ${lag}`);
+      }
+    }
+  }
+  return lagging;
 }
