@@ -26,6 +26,7 @@ export * from './projection.js';
 export * from './provider/client.js';
 export * from './run-service.js';
 export * from './saga.js';
+export * from './service-config.js';
 export * from './service-context.js';
 export * from './shadow.js';
 export * from './state-machine.js';

@@ -14,7 +14,18 @@ export const METRIC_NAMES = {
   circuitState: 'booking_circuit_state',
   endToEnd: 'booking_end_to_end_seconds',
   handled: 'booking_records_handled_total',
+  alerts: 'booking_alerts_total',
 } as const;
+
+/** `booking_alerts_total{kind}`: conditions that need a person. Defined here once for every service. */
+export function alertsCounter(registry: Registry): Counter<'kind'> {
+  return new Counter({
+    name: METRIC_NAMES.alerts,
+    help: 'Conditions that need a person, by kind',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+}
 
 export function createMetricsRegistry(service: string): Registry {
   const registry = new Registry();

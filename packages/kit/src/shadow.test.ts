@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
-import { loadServiceConfig, redisDatabase, shadowProblems } from './shadow.js';
+import { loadServiceConfig } from './service-config.js';
+import { redisDatabase, shadowProblems } from './shadow.js';
 
 const schema = z.object({
   TOPIC_PREFIX: z.string().default(''),

@@ -1,15 +1,11 @@
 // Shadow mode (issue 6, cutover): the same services on `*.shadow` topics with `shadow.` consumer
 // groups, calling only the provider's sandbox. A shadow refuses to start when its provider URL or
 // token is the production one, so mirrored traffic can never book a real slot.
-import type { z } from 'zod';
-import { loadConfig } from './config.js';
-import { ConfigError } from './errors.js';
-import { type TopicKey, topicNames } from './topics.js';
 
 export const SHADOW_TOPIC_SUFFIX = '.shadow';
 export const SHADOW_GROUP_PREFIX = 'shadow.';
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
 export function isShadow(env: Env = process.env): boolean {
   return env.SHADOW_MODE === 'true';
@@ -60,31 +56,4 @@ export function shadowProblems(env: Env = process.env): string[] {
     );
   }
   return problems;
-}
-
-/**
- * A service's configuration and topics: `loadConfig`, then in shadow mode the guard, `.shadow`
- * topics and `shadow.` groups.
- */
-export function loadServiceConfig<S extends z.ZodType>(
-  schema: S,
-  env: Env = process.env,
-): { config: Readonly<z.infer<S>>; topics: Record<TopicKey, string> } {
-  const problems = shadowProblems(env);
-  if (problems.length) throw new ConfigError(problems);
-  const config = loadConfig(schema, env) as Readonly<z.infer<S>> & {
-    TOPIC_PREFIX?: string;
-    GROUP_PREFIX?: string;
-  };
-  if (!isShadow(env)) return { config, topics: topicNames(config.TOPIC_PREFIX ?? '') };
-  const shadowed = Object.freeze({
-    ...config,
-    ...(config.GROUP_PREFIX !== undefined
-      ? { GROUP_PREFIX: `${SHADOW_GROUP_PREFIX}${config.GROUP_PREFIX}` }
-      : {}),
-  });
-  return {
-    config: shadowed as Readonly<z.infer<S>>,
-    topics: topicNames(config.TOPIC_PREFIX ?? '', SHADOW_TOPIC_SUFFIX),
-  };
 }

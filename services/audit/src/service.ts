@@ -1,10 +1,10 @@
 // Composition root of audit, used by main.ts and by the tests.
 
 import {
+  alertsCounter,
   buildOpsServer,
   ConsumerRuntime,
   type ConsumerRuntimeOptions,
-  Counter,
   countsByState,
   createServiceContext,
   fromLoopback,
@@ -35,12 +35,7 @@ export function createAudit(
   const ctx = createServiceContext(config, logger);
   const { log, registry, kafka, serde, redis } = ctx;
   const auditLog = new AuditLog(config.AUDIT_LOG_PATH);
-  const alerts = new Counter({
-    name: 'booking_alerts_total',
-    help: 'Conditions that need a person, by kind',
-    labelNames: ['kind'],
-    registers: [registry],
-  });
+  const alerts = alertsCounter(registry);
   new Gauge({
     name: 'booking_appointments_by_state',
     help: 'Appointments by current state (the status projection)',

@@ -1,5 +1,6 @@
 // Composition root of compensation, used by main.ts and by the tests.
 import {
+  alertsCounter,
   buildOpsServer,
   ConsumerRuntime,
   Counter,
@@ -39,12 +40,7 @@ export function createCompensation(
       labelNames: ['outcome'],
       registers: [registry],
     }),
-    alerts: new Counter({
-      name: 'booking_alerts_total',
-      help: 'Conditions that need a person, by kind',
-      labelNames: ['kind'],
-      registers: [registry],
-    }),
+    alerts: alertsCounter(registry),
   };
   const runtime = new ConsumerRuntime<CompensationCommand>({
     name: 'commands',

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, METRIC_NAMES, type Registry } from '@booking/kit';
+import { alertsCounter, Counter, Gauge, Histogram, METRIC_NAMES, type Registry } from '@booking/kit';
 
 export function dispatchMetrics(registry: Registry) {
   return {
@@ -39,12 +39,7 @@ export function dispatchMetrics(registry: Registry) {
       labelNames: ['provider'],
       registers: [registry],
     }),
-    alerts: new Counter({
-      name: 'booking_alerts_total',
-      help: 'Conditions that need a person, by kind',
-      labelNames: ['kind'],
-      registers: [registry],
-    }),
+    alerts: alertsCounter(registry),
     endToEnd: new Histogram({
       name: METRIC_NAMES.endToEnd,
       help: 'Accepted -> terminal outcome of the booking flow',
