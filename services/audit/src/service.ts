@@ -94,7 +94,7 @@ export function createAudit(
             topic: source.topic,
             partition: source.partition,
             offset: source.message.offset,
-            at: new Date(Number(source.message.timestamp)).toISOString(),
+            at: new Date(Number(source.message.timestamp) || Date.now()).toISOString(),
             recordedAt: new Date().toISOString(),
             alert: true,
           },

@@ -13,7 +13,7 @@
 //   `health()` says so for /healthz meanwhile (issue 20).
 import { randomUUID } from 'node:crypto';
 import type { SchemaName } from '@booking/schemas';
-import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import { DecodeError, errorCode, isTransient } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -24,30 +24,28 @@ import {
   restartDelayMs,
   stalledPartitions,
 } from './consumer-health.js';
-import type { Emit } from './emit.js';
+import type { Emit, RecordHeaders, RecordSource } from './emit.js';
 import { HEADERS, headerNumber, headerValue } from './headers.js';
 import type { AvroSerde } from './serde.js';
 import { type Encoded, OutputRejectedError, TransactionalSender } from './transactional-sender.js';
 
+/** What a handler gets: the decoded value and where it came from; no Kafka client type. */
 export interface RuntimeRecord<T> {
   topic: string;
   partition: number;
   offset: string;
   key: string | null;
   value: T;
-  headers: IHeaders;
+  headers: RecordHeaders;
   timestamp: string;
-  raw: KafkaMessage;
+  /** The record as it was on the topic, for a dead letter. */
+  source: RecordSource;
 }
 
 /** Why a record is poison: it does not decode, its handler refused it for good, or its outputs cannot be written. */
 export type PoisonReason = 'DECODE_FAILED' | 'HANDLER_FAILED' | 'OUTPUT_REJECTED';
 
-export interface PoisonSource {
-  topic: string;
-  partition: number;
-  message: KafkaMessage;
-}
+export type PoisonSource = RecordSource;
 
 export interface ConsumerRuntimeOptions<T> {
   name: string;
@@ -451,7 +449,7 @@ export class ConsumerRuntime<T> {
         value,
         headers: message.headers ?? {},
         timestamp: message.timestamp,
-        raw: message,
+        source: { topic, partition, message },
       });
       // Encoded here, per record: an output that cannot be written makes this record poison, not
       // the whole batch (issue 12: such a batch used to fail and be re-read for ever).

@@ -3,18 +3,13 @@
 // (issue 12: idempotency keys and every header used to be copied unmasked).
 import { createHash } from 'node:crypto';
 import type { DeadLetter } from '@booking/schemas';
-import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { errorCode } from '../errors.js';
-import type { Emit } from './emit.js';
+import type { Emit, RecordHeaders, RecordSource } from './emit.js';
 import { HEADERS, headerNumber, headersToStrings, headerValue } from './headers.js';
 
 export interface DeadLetterInput {
   dltTopic: string;
-  source: {
-    topic: string;
-    partition: number;
-    message: Pick<KafkaMessage, 'key' | 'value' | 'offset' | 'headers'>;
-  };
+  source: RecordSource;
   reason: string;
   error: unknown;
   appointmentId?: string | null;
@@ -42,7 +37,7 @@ export function safeKey(key: Buffer | string | null | undefined): string | null 
 
 export function deadLetterEmit(input: DeadLetterInput): Emit {
   const { message: m, topic, partition } = input.source;
-  const headers: IHeaders = m.headers ?? {};
+  const headers: RecordHeaders = m.headers ?? {};
   const now = Date.now();
   const key = safeKey(m.key);
   const tooBig = (m.value?.length ?? 0) > MAX_KEPT_VALUE_BYTES;

@@ -5,3 +5,19 @@ export interface Emit {
   value: unknown;
   headers?: Record<string, string>;
 }
+
+/** Record headers as they arrive: a value, or several, as bytes or text (kafkajs's shape, without kafkajs). */
+export type RecordHeaders = { [name: string]: Buffer | string | (Buffer | string)[] | undefined };
+
+/** A consumed record as it was on the topic: where it is and its raw bytes (what a dead letter keeps). */
+export interface RecordSource {
+  topic: string;
+  partition: number;
+  message: {
+    key: Buffer | null;
+    value: Buffer | null;
+    offset: string;
+    timestamp?: string;
+    headers?: RecordHeaders;
+  };
+}

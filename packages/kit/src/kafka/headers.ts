@@ -1,6 +1,6 @@
 // Header names carried by every record (ARCHITECTURE.md, "Headers"), and helpers to read them.
 import { randomBytes } from 'node:crypto';
-import type { IHeaders } from 'kafkajs';
+import type { RecordHeaders } from './emit.js';
 
 export const HEADERS = {
   correlationId: 'x-correlation-id',
@@ -20,7 +20,7 @@ export const HEADERS = {
 export const MAX_HEADER_CHARS = 256;
 
 /** The first value of a header as text, at most MAX_HEADER_CHARS of it. */
-export function headerValue(headers: IHeaders | undefined, name: string): string | undefined {
+export function headerValue(headers: RecordHeaders | undefined, name: string): string | undefined {
   const raw = headers?.[name];
   const first = Array.isArray(raw) ? raw[0] : raw;
   if (first === undefined || first === null) return undefined;
@@ -46,7 +46,7 @@ const NUMERIC_RANGES: Record<string, [number, number]> = {
  * `-3` or `abc` never reaches an Avro int or long (it used to fail the DLT record's encoding and
  * wedge the partition, issue 12).
  */
-export function headerNumber(headers: IHeaders | undefined, name: string): number | undefined {
+export function headerNumber(headers: RecordHeaders | undefined, name: string): number | undefined {
   const v = headerValue(headers, name)?.trim();
   if (!v || !/^-?\d{1,16}$/.test(v)) return undefined;
   const n = Number(v);
@@ -60,7 +60,7 @@ const KNOWN_HEADERS = new Set<string>(Object.values(HEADERS));
  * The pipeline's own headers as strings, for a DLT record's `originalHeaders`: an allow-list, so a
  * producer's other headers (which may carry anything, personal data included) are not copied.
  */
-export function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
+export function headersToStrings(headers: RecordHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of Object.keys(headers ?? {})) {
     if (!KNOWN_HEADERS.has(name)) continue;
@@ -91,7 +91,7 @@ export interface RetryHeadersInput {
  * first origin (topic/partition/offset and first-seen time survive any number of retries).
  */
 export function retryHeaders(
-  source: { topic: string; partition: number; offset: string; headers: IHeaders },
+  source: { topic: string; partition: number; offset: string; headers: RecordHeaders },
   next: RetryHeadersInput,
 ): Record<string, string> {
   const keep = (name: string, fallback: string) => headerValue(source.headers, name) ?? fallback;

@@ -88,7 +88,7 @@ export function compensateHandler(deps: CompensateDeps) {
         return [
           deadLetterEmit({
             dltTopic: deps.topics.compensationDlt,
-            source: { topic: r.topic, partition: r.partition, message: r.raw },
+            source: r.source,
             reason: 'COMPENSATION_FAILED',
             error: err,
             appointmentId: c.appointmentId,

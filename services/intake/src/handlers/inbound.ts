@@ -25,7 +25,7 @@ export interface InboundDeps extends AcceptDeps {
 export function inboundHandler(deps: InboundDeps) {
   const schema = inboundRecordSchema(deps.now, deps.horizonMs);
   return async (record: RuntimeRecord<InboundRequest>): Promise<Emit[]> => {
-    const source = { topic: record.topic, partition: record.partition, message: record.raw };
+    const { source } = record;
     const correlationId = headerValue(record.headers, HEADERS.correlationId) ?? randomUUID();
     const parsed = schema.safeParse(record.value);
     if (!parsed.success) {

@@ -77,7 +77,7 @@ export function dispatchHandler(deps: DispatchDeps) {
       partition: record.partition,
       offset: record.offset,
     });
-    const source = { topic: record.topic, partition: record.partition, message: record.raw };
+    const { source } = record;
 
     const move = (
       f: AppointmentState,

@@ -59,7 +59,7 @@ export function pollHandler(deps: PollDeps) {
       return [
         deadLetterEmit({
           dltTopic: deps.topics.dlt,
-          source: { topic: record.topic, partition: record.partition, message: record.raw },
+          source: record.source,
           reason,
           error: new Error(message),
           appointmentId: p.appointmentId,
