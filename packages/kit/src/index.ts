@@ -13,6 +13,7 @@ export * from './kafka/ensure-topics.js';
 export * from './kafka/headers.js';
 export * from './kafka/register-schemas.js';
 export * from './kafka/retry-policy.js';
+export * from './kafka/retry-router.js';
 export * from './kafka/serde.js';
 export * from './kafka/transactional-sender.js';
 export * from './kafka/warm-up.js';

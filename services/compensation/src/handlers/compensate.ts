@@ -5,7 +5,6 @@
 import {
   type Counter,
   deadLetterEmit,
-  decideRetry,
   type Emit,
   HEADERS,
   headerNumber,
@@ -15,7 +14,7 @@ import {
   type ProviderClient,
   type RetryPolicy,
   type RuntimeRecord,
-  retryHeaders,
+  routeRetry,
 } from '@booking/kit';
 import type { CompensationCommand } from '@booking/schemas';
 
@@ -77,8 +76,20 @@ export function compensateHandler(deps: CompensateDeps) {
       );
     } catch (err) {
       if (!isTransient(err)) throw err;
-      const decision = decideRetry(deps.retry, deps.topics.compensation, attempt, { now: now() });
-      if (decision.kind === 'exhausted') {
+      const route = routeRetry({
+        record: r,
+        policy: deps.retry,
+        sourceTopic: deps.topics.compensation,
+        attempt,
+        key: c.appointmentId,
+        value: c,
+        correlationId: c.correlationId,
+        firstSeen: c.requestedAt,
+        errorClass: (err as Error).name,
+        errorMessage: (err as Error).message,
+        now: now(),
+      });
+      if (route.kind === 'dead-letter') {
         deps.metrics.outcomes.inc({ outcome: 'dead-lettered' });
         deps.metrics.alerts.inc({ kind: 'compensation_failed' });
         log.error(
@@ -98,22 +109,8 @@ export function compensateHandler(deps: CompensateDeps) {
         ];
       }
       deps.metrics.outcomes.inc({ outcome: 'retry' });
-      log.warn({ err: (err as Error).message, nextAttempt: decision.nextAttempt }, 'cancel failed; retrying');
-      return [
-        {
-          topic: decision.topic,
-          key: c.appointmentId,
-          value: c,
-          headers: retryHeaders(r, {
-            correlationId: c.correlationId,
-            attempt: decision.nextAttempt,
-            notBefore: decision.notBefore,
-            firstSeen: c.requestedAt,
-            errorClass: (err as Error).name,
-            errorMessage: (err as Error).message,
-          }),
-        },
-      ];
+      log.warn({ err: (err as Error).message, nextAttempt: route.nextAttempt }, 'cancel failed; retrying');
+      return [route.emit];
     }
   };
 }

@@ -11,7 +11,6 @@ import {
   type CreateOutcome,
   claim,
   deadLetterEmit,
-  decideRetry,
   type Emit,
   HEADERS,
   headerNumber,
@@ -24,7 +23,7 @@ import {
   type RetryPolicy,
   type RuntimeRecord,
   releaseClaim,
-  retryHeaders,
+  routeRetry,
 } from '@booking/kit';
 import type { AppointmentRequested, ProviderPoll } from '@booking/schemas';
 import type { Redis } from 'ioredis';
@@ -152,34 +151,25 @@ export function dispatchHandler(deps: DispatchDeps) {
     };
     /** The outcome is not final: another attempt through a retry topic, or the DLT when spent. */
     const retry = (reason: string, retryAfterMs?: number): Emit[] => {
-      const decision = decideRetry(deps.retry, deps.topics.requested, attempt, { retryAfterMs, now: now() });
-      if (decision.kind === 'exhausted')
-        return deadLetter(
-          'DISPATCHING',
-          'RETRIES_EXHAUSTED',
-          new Error(`${attempt} attempts failed; last: ${reason}`),
-        );
-      if (req.deadline != null && decision.notBefore >= req.deadline) {
-        return deadLetter(
-          'DISPATCHING',
-          'DEADLINE_EXCEEDED',
-          new Error(`the next attempt would come after the deadline; last: ${reason}`),
-        );
-      }
-      deps.metrics.retries.inc({ reason });
-      const headers = retryHeaders(record, {
+      const route = routeRetry({
+        record,
+        policy: deps.retry,
+        sourceTopic: deps.topics.requested,
+        attempt,
+        key: id,
+        value: req,
         correlationId,
-        attempt: decision.nextAttempt,
-        notBefore: decision.notBefore,
         firstSeen: req.acceptedAt,
+        deadline: req.deadline,
         errorClass: reason,
         errorMessage: reason,
-        deadline: req.deadline,
+        retryAfterMs,
+        now: now(),
       });
-      return [
-        move('DISPATCHING', 'RETRY_SCHEDULED', { reason }),
-        { topic: decision.topic, key: id, value: req, headers },
-      ];
+      if (route.kind === 'dead-letter')
+        return deadLetter('DISPATCHING', route.reason, new Error(route.message));
+      deps.metrics.retries.inc({ reason });
+      return [move('DISPATCHING', 'RETRY_SCHEDULED', { reason }), route.emit];
     };
     const adopt = (booking: ProviderBooking): Emit[] => {
       log.info(
