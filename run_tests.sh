@@ -30,6 +30,7 @@ run_suite local-registry stack/registry
 run_suite provider-mock mocks/provider
 run_suite intake services/intake
 run_suite provider-dispatch services/provider-dispatch
+run_suite compensation services/compensation
 run_suite compare tools/compare
 run_suite lag services/lag
 run_suite dlt tools/dlt

@@ -10,6 +10,7 @@ const expected = [
   'provider-mock',
   'intake',
   'provider-dispatch',
+  'compensation',
   'compare',
   'lag',
   'dlt',
