@@ -5,7 +5,8 @@ import {
   deadLetterEmit,
   type Emit,
   HEADERS,
-  headerValue,
+  headerNumber,
+  headersToStrings,
   type Logger,
   lifecycleEmit,
   type ProviderClient,
@@ -30,7 +31,7 @@ export function pollHandler(deps: PollDeps) {
   const now = deps.now ?? Date.now;
   return async (record: RuntimeRecord<ProviderPoll>): Promise<Emit[]> => {
     const p = record.value;
-    const attempt = Number(headerValue(record.headers, HEADERS.attempt) ?? 1);
+    const attempt = headerNumber(record.headers, HEADERS.attempt) ?? 1;
     const log = deps.logger.child({
       appointmentId: p.appointmentId,
       correlationId: p.correlationId,
@@ -143,9 +144,11 @@ export function pollHandler(deps: PollDeps) {
       case 'PENDING': {
         const interval = Math.min(deps.pollMinMs * 2 ** (p.polls + 1), deps.pollMaxMs);
         const next: ProviderPoll = { ...p, polls: p.polls + 1 };
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(record.headers)) if (v !== undefined) headers[k] = String(v);
-        headers[HEADERS.notBefore] = String(now() + interval);
+        // Only the pipeline's own headers go on, bounded (issue 12): not whatever a record carried.
+        const headers = {
+          ...headersToStrings(record.headers),
+          [HEADERS.notBefore]: String(now() + interval),
+        };
         return [{ topic: deps.topics.pending, key: p.appointmentId, value: next, headers }];
       }
     }
