@@ -59,3 +59,16 @@ export function loadConfig<S extends z.ZodType>(
   }
   return Object.freeze(result.data);
 }
+
+/**
+ * A variable a command-line tool needs (the stack's, from `./stack/stack.sh env`): its value or
+ * `fallback`; otherwise the tool says which one and exits 2.
+ */
+export function stackVariable(name: string, fallback?: string): string {
+  const v = process.env[name] ?? fallback;
+  if (!v) {
+    process.stderr.write(`${name} is not set: run eval "$(./stack/stack.sh env)" first\n`);
+    process.exit(2);
+  }
+  return v;
+}

@@ -7,7 +7,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { AvroSerde, createKafka, createLogger, createSchemaRegistry, topicNames } from '@booking/kit';
+import {
+  AvroSerde,
+  createKafka,
+  createLogger,
+  createSchemaRegistry,
+  stackVariable,
+  topicNames,
+} from '@booking/kit';
 import { localBroker } from './broker.js';
 import { brokerRestartRound, DEFAULT_ROUND, type RoundResult } from './broker-restart.js';
 
@@ -29,14 +36,7 @@ if (positionals[0] !== 'broker-restart') {
   );
   process.exit(2);
 }
-const env = (name: string, fallback?: string) => {
-  const v = process.env[name] ?? fallback;
-  if (!v) {
-    process.stderr.write(`${name} is not set: run eval "$(./stack/stack.sh env)" first\n`);
-    process.exit(2);
-  }
-  return v;
-};
+const env = stackVariable;
 const broker = localBroker(ROOT);
 if (!broker) {
   process.stderr.write(

@@ -7,7 +7,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { AvroSerde, createKafka, createLogger, createSchemaRegistry, topicNames } from '@booking/kit';
+import {
+  AvroSerde,
+  createKafka,
+  createLogger,
+  createSchemaRegistry,
+  stackVariable,
+  topicNames,
+} from '@booking/kit';
 import { fuzz } from './fuzz.js';
 import { materialFor } from './material.js';
 import { consumedTopics, foreignOf } from './topics.js';
@@ -21,14 +28,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: join(ROOT, 'results', 'fuzz.json') },
   },
 });
-const env = (name: string, fallback?: string) => {
-  const v = process.env[name] ?? fallback;
-  if (!v) {
-    process.stderr.write(`${name} is not set: run eval "$(./stack/stack.sh env)" first\n`);
-    process.exit(2);
-  }
-  return v;
-};
+const env = stackVariable;
 const logger = createLogger({ service: 'fuzz', level: 'error', fd: 2 });
 const names = topicNames(process.env.TOPIC_PREFIX ?? '');
 const serde = new AvroSerde(createSchemaRegistry(env('SCHEMA_REGISTRY_URL')));
