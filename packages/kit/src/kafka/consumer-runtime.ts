@@ -397,13 +397,12 @@ export class ConsumerRuntime<T> {
     this.running = false;
     if (this.watchdog) clearInterval(this.watchdog);
     this.clearDeferrals();
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
     await Promise.race([this.consumer.disconnect(), sleep(boundMs)]);
     await this.sender?.stop();
     await this.admin?.disconnect().catch(() => undefined);
   }
 
+  /** Cancels every pending resume (and restart back-off) timer. */
   private clearDeferrals(): void {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();

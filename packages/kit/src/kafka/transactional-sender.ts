@@ -263,6 +263,8 @@ export class TransactionalSender {
       }
       if (attempt < this.maxAttempts) await sleep(Math.min(2000, 100 * 2 ** (attempt - 1)));
     }
+    if (lastError === undefined)
+      throw new SendFailedError(`sender ${this.opts.name} closed before the records were committed`);
     throw lastError instanceof SendFailedError
       ? lastError
       : new SendFailedError(
