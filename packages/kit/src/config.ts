@@ -37,6 +37,12 @@ export const baseConfigShape = {
 };
 
 export const baseConfigSchema = z.object(baseConfigShape);
+
+/**
+ * Where audit keeps the status projection in Redis (`<prefix><appointmentId>`): written by audit,
+ * read by intake's status API, the reconciler's sweep and the tools. Defined once, here.
+ */
+export const PROJECTION_PREFIX = z.string().min(1).default('apt:');
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
 
 /**

@@ -1,4 +1,4 @@
-import { baseConfigShape } from '@booking/kit';
+import { baseConfigShape, PROJECTION_PREFIX } from '@booking/kit';
 import { z } from 'zod';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -10,7 +10,7 @@ export const auditConfigSchema = z.object({
   AUDIT_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3002),
   /** Append-only JSON lines, PII masked by the schemas' marks. */
   AUDIT_LOG_PATH: z.string().default('logs/audit.jsonl'),
-  PROJECTION_PREFIX: z.string().min(1).default('apt:'),
+  PROJECTION_PREFIX,
   PROJECTION_TTL_MS: z.coerce
     .number()
     .int()

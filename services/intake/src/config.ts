@@ -1,4 +1,4 @@
-import { baseConfigShape } from '@booking/kit';
+import { baseConfigShape, PROJECTION_PREFIX } from '@booking/kit';
 import { z } from 'zod';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -38,7 +38,7 @@ export const intakeConfigSchema = z
     /** How far ahead a slot or a deadline may lie. */
     BOOKING_HORIZON_DAYS: z.coerce.number().int().min(1).max(3650).default(730),
     /** Where audit keeps the status projection that GET /v1/appointments reads. */
-    PROJECTION_PREFIX: z.string().min(1).default('apt:'),
+    PROJECTION_PREFIX,
     GROUP_PREFIX: z.string().default('intake'),
   })
   .transform((c, ctx) => {

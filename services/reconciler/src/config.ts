@@ -1,4 +1,4 @@
-import { baseConfigShape } from '@booking/kit';
+import { baseConfigShape, PROJECTION_PREFIX } from '@booking/kit';
 import { z } from 'zod';
 
 export const reconcilerConfigSchema = z.object({
@@ -9,7 +9,7 @@ export const reconcilerConfigSchema = z.object({
   PROVIDER_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
   RECONCILER_HTTP_HOST: z.string().default('127.0.0.1'),
   RECONCILER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3004),
-  PROJECTION_PREFIX: z.string().min(1).default('apt:'),
+  PROJECTION_PREFIX,
   /** How often to look for appointments stuck in a non-terminal state; 0 turns the sweep off. */
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
   /** Longer than the whole retry schedule (1+4+16+60 s) and any pending poll. */

@@ -11,10 +11,10 @@ import {
   createKafka,
   createLogger,
   createSchemaRegistry,
-  DEFAULT_PROJECTION_PREFIX,
   loadConfig,
   MASK,
   maskPii,
+  PROJECTION_PREFIX,
   ProviderClient,
   topicNames,
 } from '@booking/kit';
@@ -38,7 +38,7 @@ const config = loadConfig(
     PROVIDER_TOKEN: z.string().min(8).optional(),
     TOPIC_PREFIX: baseConfigShape.TOPIC_PREFIX,
     RETRY_DELAYS_MS: baseConfigShape.RETRY_DELAYS_MS,
-    PROJECTION_PREFIX: z.string().min(1).default(DEFAULT_PROJECTION_PREFIX),
+    PROJECTION_PREFIX,
   }),
 );
 

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { acknowledgedFromClaims, acknowledgedFromFile } from '../acceptances.js';
-import { baseConfigShape, loadConfig } from '../config.js';
+import { baseConfigShape, loadConfig, PROJECTION_PREFIX } from '../config.js';
 import { reconcileFromSettings } from '../invariants.js';
 import { createKafka } from '../kafka/client.js';
 import { AvroSerde, createSchemaRegistry } from '../kafka/serde.js';
@@ -24,7 +24,7 @@ const config = loadConfig(
     REDIS_URL: baseConfigShape.REDIS_URL,
     PROVIDER_URL: z.url(),
     PROVIDER_TOKEN: z.string().min(8),
-    PROJECTION_PREFIX: z.string().default('apt:'),
+    PROJECTION_PREFIX,
     AUDIT_LOG_PATH: z.string().default('logs/audit.jsonl'),
     /** Optional: a ledger of every booking (the mock's /__mock/ledger) to find unknown bookings too. */
     PROVIDER_LEDGER_URL: z.url().optional(),
