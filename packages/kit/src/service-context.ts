@@ -7,6 +7,7 @@ import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { BaseConfig } from './config.js';
 import { createKafka } from './kafka/client.js';
+import { ConsumerRuntime, type ConsumerRuntimeOptions } from './kafka/consumer-runtime.js';
 import { AvroSerde, createSchemaRegistry } from './kafka/serde.js';
 import { TransactionalSender } from './kafka/transactional-sender.js';
 import { createLogger, type Logger } from './logger.js';
@@ -23,9 +24,20 @@ export interface ServiceContext {
    * committed transaction, a producer in doubt replaced before it sends again (issue 20).
    */
   sender(name: string): TransactionalSender;
+  /**
+   * A consumer of this service: what it reads, its group, its schema and its handler; the context
+   * adds what every consumer shares (Kafka, serde, logger, metrics, the stuck bound).
+   */
+  consumer<T>(declaration: ConsumerDeclaration<T>): ConsumerRuntime<T>;
   redisUp(): Promise<boolean>;
   registryUp(): Promise<boolean>;
 }
+
+/** What a service says about one of its consumers; the rest comes from the service context. */
+export type ConsumerDeclaration<T> = Omit<
+  ConsumerRuntimeOptions<T>,
+  'kafka' | 'serde' | 'logger' | 'metrics' | 'stuckAfterMs'
+>;
 
 export function createServiceContext(config: BaseConfig, logger?: Logger): ServiceContext {
   const log = logger ?? createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
@@ -55,6 +67,15 @@ export function createServiceContext(config: BaseConfig, logger?: Logger): Servi
         logger: log,
         name,
         metrics: registry,
+      }),
+    consumer: (declaration) =>
+      new ConsumerRuntime({
+        ...declaration,
+        kafka,
+        serde,
+        logger: log,
+        metrics: registry,
+        stuckAfterMs: config.CONSUMER_STUCK_AFTER_MS,
       }),
     redisUp: () =>
       redis

@@ -3,7 +3,6 @@
 import {
   alertsCounter,
   buildOpsServer,
-  ConsumerRuntime,
   type ConsumerRuntimeOptions,
   countsByState,
   createServiceContext,
@@ -33,7 +32,7 @@ export function createAudit(
   { topics = DEFAULT_TOPICS, logger }: { topics?: AuditTopics; logger?: Logger } = {},
 ): AuditService {
   const ctx = createServiceContext(config, logger);
-  const { log, registry, kafka, serde, redis } = ctx;
+  const { log, registry, redis } = ctx;
   const auditLog = new AuditLog(config.AUDIT_LOG_PATH);
   const alerts = alertsCounter(registry);
   new Gauge({
@@ -64,16 +63,11 @@ export function createAudit(
     schema: ConsumerRuntimeOptions<T>['schema'],
     handle: ConsumerRuntimeOptions<T>['handle'],
   ) =>
-    new ConsumerRuntime<T>({
+    ctx.consumer<T>({
       name,
-      kafka,
       schema,
       groupId,
       topics: [topic],
-      serde,
-      logger: log,
-      metrics: registry,
-      stuckAfterMs: config.CONSUMER_STUCK_AFTER_MS,
       // Audit writes no records (its outputs are the trail and the projection): plain commits.
       transactional: false,
       partitionsConsumedConcurrently: 6,

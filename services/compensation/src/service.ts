@@ -2,7 +2,6 @@
 import {
   alertsCounter,
   buildOpsServer,
-  ConsumerRuntime,
   Counter,
   createServiceContext,
   deadLetterEmit,
@@ -27,7 +26,7 @@ export function createCompensation(
   { topics = DEFAULT_TOPICS, logger }: { topics?: CompensationTopics; logger?: Logger } = {},
 ): CompensationService {
   const ctx = createServiceContext(config, logger);
-  const { log, registry, kafka, serde } = ctx;
+  const { log, registry } = ctx;
   const provider = new ProviderClient({
     baseUrl: config.PROVIDER_URL,
     token: config.PROVIDER_TOKEN,
@@ -42,16 +41,11 @@ export function createCompensation(
     }),
     alerts: alertsCounter(registry),
   };
-  const runtime = new ConsumerRuntime<CompensationCommand>({
+  const runtime = ctx.consumer<CompensationCommand>({
     name: 'commands',
-    kafka,
     groupId: groups(config.GROUP_PREFIX).commands,
     topics: consumedTopics(topics, config.RETRY_DELAYS_MS),
     schema: 'CompensationCommand',
-    serde,
-    logger: log,
-    metrics: registry,
-    stuckAfterMs: config.CONSUMER_STUCK_AFTER_MS,
     honourNotBefore: true,
     maxWaitTimeInMs: 200,
     handle: compensateHandler({

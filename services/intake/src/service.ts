@@ -1,5 +1,5 @@
 // Composition root of intake, used by main.ts and by the tests (which pass their own topics).
-import { ConsumerRuntime, createServiceContext, deadLetterEmit, type Logger } from '@booking/kit';
+import { createServiceContext, deadLetterEmit, type Logger } from '@booking/kit';
 import type { InboundRequest } from '@booking/schemas';
 import type { FastifyInstance } from 'fastify';
 import type { IntakeConfig } from './config.js';
@@ -20,21 +20,16 @@ export function createIntake(
   { topics = DEFAULT_TOPICS, logger }: { topics?: IntakeTopics; logger?: Logger } = {},
 ): IntakeService {
   const ctx = createServiceContext(config, logger);
-  const { log, registry, kafka, serde, redis } = ctx;
+  const { log, registry, serde, redis } = ctx;
   const sender = ctx.sender('http');
   const metrics = intakeMetrics(registry);
   const group = groups(config.GROUP_PREFIX);
 
-  const inbound = new ConsumerRuntime<InboundRequest>({
+  const inbound = ctx.consumer<InboundRequest>({
     name: 'inbound',
-    kafka,
     groupId: group.inbound,
     topics: [topics.inbound],
     schema: 'InboundRequest',
-    serde,
-    logger: log,
-    metrics: registry,
-    stuckAfterMs: config.CONSUMER_STUCK_AFTER_MS,
     partitionsConsumedConcurrently: config.PARTITIONS_CONCURRENCY,
     keyConcurrency: config.KEY_CONCURRENCY,
     handle: inboundHandler({

@@ -2,7 +2,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   buildOpsServer,
-  ConsumerRuntime,
   createServiceContext,
   deadLetterEmit,
   type Logger,
@@ -30,7 +29,7 @@ export function createDispatch(
   { topics = DEFAULT_TOPICS, logger }: { topics?: DispatchTopics; logger?: Logger } = {},
 ): DispatchService {
   const ctx = createServiceContext(config, logger);
-  const { log, registry, kafka, serde, redis } = ctx;
+  const { log, registry, redis } = ctx;
   const metrics = dispatchMetrics(registry);
   const provider = new ProviderClient({
     baseUrl: config.PROVIDER_URL,
@@ -57,16 +56,11 @@ export function createDispatch(
     return [deadLetterEmit({ dltTopic: topics.dlt, source, reason, error })];
   };
 
-  const requests = new ConsumerRuntime<AppointmentRequested>({
+  const requests = ctx.consumer<AppointmentRequested>({
     name: 'requests',
-    kafka,
     groupId: group.requests,
     topics: consumed.requests,
     schema: 'AppointmentRequested',
-    serde,
-    logger: log,
-    metrics: registry,
-    stuckAfterMs: config.CONSUMER_STUCK_AFTER_MS,
     honourNotBefore: true,
     maxWaitTimeInMs: 200,
     partitionsConsumedConcurrently: config.PARTITIONS_CONCURRENCY,
@@ -92,16 +86,11 @@ export function createDispatch(
     }),
     onPoison,
   });
-  const polls = new ConsumerRuntime<ProviderPoll>({
+  const polls = ctx.consumer<ProviderPoll>({
     name: 'polls',
-    kafka,
     groupId: group.polls,
     topics: consumed.polls,
     schema: 'ProviderPoll',
-    serde,
-    logger: log,
-    metrics: registry,
-    stuckAfterMs: config.CONSUMER_STUCK_AFTER_MS,
     honourNotBefore: true,
     maxWaitTimeInMs: 200,
     partitionsConsumedConcurrently: config.PARTITIONS_CONCURRENCY,

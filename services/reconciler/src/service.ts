@@ -1,12 +1,5 @@
 // Composition root of the reconciler, used by main.ts and by the tests.
-import {
-  buildOpsServer,
-  ConsumerRuntime,
-  Counter,
-  createServiceContext,
-  type Logger,
-  ProviderClient,
-} from '@booking/kit';
+import { buildOpsServer, Counter, createServiceContext, type Logger, ProviderClient } from '@booking/kit';
 import type { DeadLetter } from '@booking/schemas';
 import type { FastifyInstance } from 'fastify';
 import type { ReconcilerConfig } from './config.js';
@@ -27,7 +20,7 @@ export function createReconciler(
   { topics = DEFAULT_TOPICS, logger }: { topics?: ReconcilerTopics; logger?: Logger } = {},
 ): ReconcilerService {
   const ctx = createServiceContext(config, logger);
-  const { log, registry, kafka, serde, redis } = ctx;
+  const { log, registry, redis } = ctx;
   const provider = new ProviderClient({
     baseUrl: config.PROVIDER_URL,
     token: config.PROVIDER_TOKEN,
@@ -39,16 +32,11 @@ export function createReconciler(
     labelNames: ['decision'],
     registers: [registry],
   });
-  const runtime = new ConsumerRuntime<DeadLetter>({
+  const runtime = ctx.consumer<DeadLetter>({
     name: 'dlt',
-    kafka,
     groupId: groups(config.GROUP_PREFIX).dlt,
     topics: [topics.dlt],
     schema: 'DeadLetter',
-    serde,
-    logger: log,
-    metrics: registry,
-    stuckAfterMs: config.CONSUMER_STUCK_AFTER_MS,
     retryBackoffMs: 2000,
     handle: reconcileHandler({ provider, topics, logger: log, metrics: { decisions } }),
     // A dead letter that cannot even be read is quarantined in the audit trail (by audit itself).
