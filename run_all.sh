@@ -66,20 +66,20 @@ node tools/compare/dist/cli.js "${args[@]}"
 status=$?
 set -e
 
-step "reconciliation: pipeline states against the provider"
+step "invariants: pipeline states against the provider"
 # --acks: every id Project B's clients were answered 202 for must exist on the topics (issue 20);
 # --claims: the same for every acceptance intake's own claims record.
-PROVIDER_LEDGER_URL="$PROVIDER_URL/__mock/ledger" npm run -s check:invariants -- --out results/reconciliation.json \
+PROVIDER_LEDGER_URL="$PROVIDER_URL/__mock/ledger" npm run -s check:invariants -- --out results/invariants.json \
   --acks results/acks_post.json --claims >/dev/null &&
-  echo "results/reconciliation.json: every invariant holds" ||
-  echo "results/reconciliation.json: an invariant does not hold (see the file)"
+  echo "results/invariants.json: every invariant holds" ||
+  echo "results/invariants.json: an invariant does not hold (see the file)"
 if ((shadow)); then
   # The shadow deployment's own appointments against its sandbox: the same invariants.
   REDIS_URL=$SHADOW_REDIS_URL PROVIDER_URL=$SANDBOX_PROVIDER_URL PROVIDER_TOKEN=$SANDBOX_PROVIDER_TOKEN \
     AUDIT_LOG_PATH=logs/shadow/audit.jsonl PROVIDER_LEDGER_URL="$SANDBOX_PROVIDER_URL/__mock/ledger" \
-    npm run -s check:invariants -- --out results/shadow_reconciliation.json >/dev/null &&
-    echo "results/shadow_reconciliation.json: every invariant holds in the shadow deployment" ||
-    echo "results/shadow_reconciliation.json: an invariant does not hold in the shadow deployment (see the file)"
+    npm run -s check:invariants -- --out results/shadow_invariants.json >/dev/null &&
+    echo "results/shadow_invariants.json: every invariant holds in the shadow deployment" ||
+    echo "results/shadow_invariants.json: an invariant does not hold in the shadow deployment (see the file)"
 fi
 
 cat <<MSG

@@ -303,7 +303,7 @@ shadow_env() {
   export PROVIDER_URL=$SANDBOX_URL PROVIDER_TOKEN=$SANDBOX_PROVIDER_TOKEN INTAKE_API_KEY=$SHADOW_INTAKE_API_KEY
   export MOCK_PORT=4011 INTAKE_HTTP_PORT=3010 DISPATCH_HTTP_PORT=3011 AUDIT_HTTP_PORT=3012
   export COMPENSATION_HTTP_PORT=3013 RECONCILER_HTTP_PORT=3014
-  export AUDIT_LOG_PATH=logs/shadow/audit.jsonl RECONCILIATION_REPORT_PATH=results/shadow/reconciliation.json
+  export AUDIT_LOG_PATH=logs/shadow/audit.jsonl INVARIANTS_REPORT_PATH=results/shadow/invariants.json
   mkdir -p "$ROOT/logs/shadow"
 }
 

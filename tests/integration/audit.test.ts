@@ -90,8 +90,8 @@ describe('audit', () => {
     expect(metrics).toMatch(/booking_appointments_by_state\{[^}]*state="REQUESTED"[^}]*\} 0/);
   });
 
-  it('writes the reconciliation report on demand: counts per terminal state and mismatches', async () => {
-    const res = await fetch(`${p.auditUrl}/reconciliation`, { method: 'POST' });
+  it('writes the invariant report on demand: counts per terminal state and mismatches', async () => {
+    const res = await fetch(`${p.auditUrl}/invariants`, { method: 'POST' });
     expect(res.status).toBe(200);
     const report = (await res.json()) as {
       terminal: Record<string, number>;

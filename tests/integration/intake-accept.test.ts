@@ -2,14 +2,18 @@
 // acceptance (replay), other body (422), and the same Kafka record redelivered (re-emitted).
 import { randomUUID } from 'node:crypto';
 import { accept } from '@booking/intake';
-import { replaceClaim } from '@booking/kit';
+import { claim, replaceClaim } from '@booking/kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { redisClient } from '../support/helpers.js';
 import { requestBody } from '../support/pipeline.js';
 
 const redis = redisClient();
 afterAll(() => redis.disconnect());
-const deps = { redis, topics: { requested: 'r', lifecycle: 'l' }, idempotencyTtlMs: 60_000 };
+const deps = {
+  claim: (key: string, value: string, ttlMs: number) => claim(redis, key, value, ttlMs),
+  topics: { requested: 'r', lifecycle: 'l' },
+  idempotencyTtlMs: 60_000,
+};
 
 function input(overrides: Partial<Parameters<typeof accept>[1]> = {}) {
   const b = requestBody('cal-immediate-a');

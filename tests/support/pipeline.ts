@@ -197,7 +197,7 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
       PROVIDER_URL: mockUrl,
       PROVIDER_TOKEN: TOKEN,
       PROVIDER_LEDGER_URL: `${mockUrl}/__mock/ledger`,
-      RECONCILIATION_REPORT_PATH: join(ROOT, 'logs', 'tests', `${prefix}.reconciliation.json`),
+      INVARIANTS_REPORT_PATH: join(ROOT, 'logs', 'tests', `${prefix}.invariants.json`),
     }),
     { topics, logger: createLogger({ service: 'audit', destination: auditLogs.destination }) },
   );

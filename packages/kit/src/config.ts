@@ -1,6 +1,7 @@
 // Environment validated once at start: every problem listed in one error, then frozen.
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import type { RetryPolicy } from './kafka/retry-policy.js';
 
 const brokerList = z
   .string()
@@ -37,6 +38,35 @@ export const baseConfigShape = {
 };
 
 export const baseConfigSchema = z.object(baseConfigShape);
+
+/** A service's name and its consumer groups' prefix (`<prefix>.<group>`), both `name` by default. */
+export const identityShape = (name: string) => ({
+  SERVICE_NAME: z.string().default(name),
+  GROUP_PREFIX: z.string().default(name),
+});
+
+/** The calendar provider a service calls. */
+export const providerConfigShape = {
+  PROVIDER_URL: z.url(),
+  PROVIDER_TOKEN: z.string().min(8),
+  /** Timeout of a look-up or cancel; a create's is bounded further by the remaining deadline. */
+  PROVIDER_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
+};
+
+/** A retry schedule through retry topics: RETRY_DELAYS_MS (base), MAX_ATTEMPTS, RETRY_JITTER. */
+export const retryConfigShape = {
+  MAX_ATTEMPTS: z.coerce.number().int().min(1).default(5),
+  RETRY_JITTER: z.coerce.number().min(0).max(0.9).default(0.2),
+};
+
+/** The retry policy of a configuration with the retry variables. */
+export function retryPolicyOf(c: {
+  RETRY_DELAYS_MS: readonly number[];
+  MAX_ATTEMPTS: number;
+  RETRY_JITTER: number;
+}): RetryPolicy {
+  return { delaysMs: c.RETRY_DELAYS_MS, maxAttempts: c.MAX_ATTEMPTS, jitter: c.RETRY_JITTER };
+}
 
 /**
  * Where audit keeps the status projection in Redis (`<prefix><appointmentId>`): written by audit,

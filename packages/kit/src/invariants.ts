@@ -206,7 +206,7 @@ export async function gatherInvariantInput(o: GatherOptions): Promise<InvariantI
 }
 
 /** Gathers, checks, and (with `out`) writes the report as JSON: the command and audit's endpoint. */
-export async function reconcileNow(o: GatherOptions & { out?: string }): Promise<InvariantReport> {
+export async function runInvariantCheck(o: GatherOptions & { out?: string }): Promise<InvariantReport> {
   const report = checkInvariants(await gatherInvariantInput(o));
   if (o.out) {
     mkdirSync(dirname(o.out), { recursive: true });
@@ -215,8 +215,8 @@ export async function reconcileNow(o: GatherOptions & { out?: string }): Promise
   return report;
 }
 
-/** The settings a reconciliation reads (audit's and check:invariants' configuration have them). */
-export interface ReconcileSettings {
+/** The settings the invariant check reads (audit's and check:invariants' configuration have them). */
+export interface InvariantCheckSettings {
   PROVIDER_URL: string;
   PROVIDER_TOKEN: string;
   PROJECTION_PREFIX: string;
@@ -224,14 +224,14 @@ export interface ReconcileSettings {
   PROVIDER_LEDGER_URL?: string | undefined;
 }
 
-/** reconcileNow from configuration: audit's POST /reconciliation and `npm run check:invariants`. */
-export function reconcileFromSettings(
+/** runInvariantCheck from configuration: audit's POST /invariants and `npm run check:invariants`. */
+export function invariantCheckFromSettings(
   redis: Redis,
-  c: ReconcileSettings,
+  c: InvariantCheckSettings,
   out?: string,
   acceptances?: GatherOptions['acceptances'],
 ): Promise<InvariantReport> {
-  return reconcileNow({
+  return runInvariantCheck({
     redis,
     ...(acceptances ? { acceptances } : {}),
     provider: new ProviderClient({ baseUrl: c.PROVIDER_URL, token: c.PROVIDER_TOKEN, timeoutMs: 5000 }),

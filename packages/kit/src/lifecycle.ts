@@ -60,7 +60,7 @@ export function lifecycleEvent(input: TransitionInput): LifecycleTransition {
 
 export function lifecycleEmit(
   topic: string,
-  input: TransitionInput,
+  input: TransitionInput & { since?: number },
   headers: Record<string, string> = {},
 ): Emit {
   return {
@@ -68,5 +68,14 @@ export function lifecycleEmit(
     key: input.appointmentId,
     value: lifecycleEvent(input),
     headers: { ...headers, [HEADERS.correlationId]: input.correlationId },
+    transition: {
+      appointmentId: input.appointmentId,
+      correlationId: input.correlationId,
+      from: input.from,
+      to: input.to,
+      reason: input.reason ?? null,
+      bookingId: input.bookingId ?? null,
+      ...(input.since !== undefined ? { since: input.since } : {}),
+    },
   };
 }

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 
 export interface AuditLine {
   auditId: string;
-  kind: 'TRANSITION' | 'ILLEGAL_TRANSITION' | 'DEAD_LETTER' | 'QUARANTINE' | 'ALERT';
+  kind: 'TRANSITION' | 'ILLEGAL_TRANSITION' | 'DEAD_LETTER' | 'QUARANTINE' | 'ALERT' | 'RECONCILER_DECISION';
   appointmentId: string | null;
   correlationId: string | null;
   from: string | null;

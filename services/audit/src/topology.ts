@@ -1,25 +1,62 @@
-// audit at a glance:
-//   appointments.lifecycle.v1 --[audit.lifecycle]--> check against the state machine, apply to the
-//       status projection (Redis <prefix><id>, counts in <prefix>counts), append a TRANSITION line
-//   appointments.dlt.v1       --[audit.dlt]-------> DEAD_LETTER line (raw bytes masked)
-//   appointments.audit.v1     --[audit.records]---> QUARANTINE / ALERT lines from other services
-//   every line --> AUDIT_LOG_PATH (logs/audit.jsonl)
-import { TOPIC_NAMES } from '@booking/kit';
+// audit: the trail and the status projection. What it consumes, which handler; it writes no
+// records (its outputs are logs/audit.jsonl and the projection in Redis), so it has no DLT: a
+// record it cannot read becomes an ALERT line, never dropped.
+import { serviceTopology, TOPIC_NAMES } from '@booking/kit';
 
 export interface AuditTopics {
   lifecycle: string;
   dlt: string;
   audit: string;
+  reconciliation: string;
 }
 
 export const DEFAULT_TOPICS: AuditTopics = {
   lifecycle: TOPIC_NAMES.lifecycle,
   dlt: TOPIC_NAMES.dlt,
   audit: TOPIC_NAMES.audit,
+  reconciliation: TOPIC_NAMES.reconciliation,
 };
 
-export const groups = (prefix: string) => ({
-  lifecycle: `${prefix}.lifecycle`,
-  dlt: `${prefix}.dlt`,
-  records: `${prefix}.records`,
-});
+export const auditTopology = (t: AuditTopics) =>
+  serviceTopology({
+    service: 'audit',
+    consumers: {
+      lifecycle: {
+        group: 'lifecycle',
+        reads: t.lifecycle,
+        schema: 'LifecycleTransition',
+        handler: 'lifecycle',
+        doc: 'check each event against the state machine, apply it to the status projection, write a TRANSITION line (ILLEGAL_TRANSITION + alert if it is not legal)',
+        writes: [],
+        deadLetters: null,
+      },
+      dlt: {
+        group: 'dlt',
+        reads: t.dlt,
+        schema: 'DeadLetter',
+        handler: 'deadLetter',
+        doc: 'a DEAD_LETTER line, raw bytes masked',
+        writes: [],
+        deadLetters: null,
+      },
+      records: {
+        group: 'records',
+        reads: t.audit,
+        schema: 'AuditRecord',
+        handler: 'auditRecord',
+        doc: 'QUARANTINE and ALERT lines from other services (+ alert)',
+        writes: [],
+        deadLetters: null,
+      },
+      decisions: {
+        group: 'decisions',
+        reads: t.reconciliation,
+        schema: 'ReconciliationOutcome',
+        handler: 'reconcilerDecision',
+        doc: "a RECONCILER_DECISION line: the reconciler's decision and the bookings it saw",
+        writes: [],
+        deadLetters: null,
+      },
+    },
+    http: 'POST /invariants (loopback only): the invariant check against the provider, written to INVARIANTS_REPORT_PATH',
+  });

@@ -1,18 +1,16 @@
 // Composition root of compensation, used by main.ts and by the tests.
 import {
-  alertsCounter,
-  buildOpsServer,
+  buildService,
   Counter,
   createServiceContext,
-  deadLetterEmit,
   type Logger,
-  ProviderClient,
+  providerClientOf,
+  retryPolicyOf,
 } from '@booking/kit';
-import type { CompensationCommand } from '@booking/schemas';
 import type { FastifyInstance } from 'fastify';
 import type { CompensationConfig } from './config.js';
 import { type CompensationTopics, compensateHandler } from './handlers/compensate.js';
-import { consumedTopics, DEFAULT_TOPICS, groups } from './topology.js';
+import { compensationTopology, DEFAULT_TOPICS } from './topology.js';
 
 export interface CompensationService {
   ops: FastifyInstance;
@@ -26,58 +24,23 @@ export function createCompensation(
   { topics = DEFAULT_TOPICS, logger }: { topics?: CompensationTopics; logger?: Logger } = {},
 ): CompensationService {
   const ctx = createServiceContext(config, logger);
-  const { log, registry } = ctx;
-  const provider = new ProviderClient({
-    baseUrl: config.PROVIDER_URL,
-    token: config.PROVIDER_TOKEN,
-    timeoutMs: config.PROVIDER_TIMEOUT_MS,
+  const provider = providerClientOf(config);
+  const outcomes = new Counter({
+    name: 'booking_compensations_total',
+    help: 'Cancels at the provider, by outcome (cancelled, not-found, failed)',
+    labelNames: ['outcome'],
+    registers: [ctx.registry],
   });
-  const metrics = {
-    outcomes: new Counter({
-      name: 'booking_compensations_total',
-      help: 'Compensation outcomes',
-      labelNames: ['outcome'],
-      registers: [registry],
-    }),
-    alerts: alertsCounter(registry),
-  };
-  const runtime = ctx.consumer<CompensationCommand>({
-    name: 'commands',
-    groupId: groups(config.GROUP_PREFIX).commands,
-    topics: consumedTopics(topics, config.RETRY_DELAYS_MS),
-    schema: 'CompensationCommand',
-    honourNotBefore: true,
-    maxWaitTimeInMs: 200,
-    handle: compensateHandler({
-      provider,
-      topics,
-      retry: {
-        delaysMs: config.RETRY_DELAYS_MS,
-        maxAttempts: config.MAX_ATTEMPTS,
-        jitter: config.RETRY_JITTER,
-      },
-      logger: log,
-      metrics,
-    }),
-    onPoison: (source, error, reason) => {
-      metrics.alerts.inc({ kind: 'compensation_failed' });
-      return [deadLetterEmit({ dltTopic: topics.compensationDlt, source, reason, error })];
+  const service = buildService(ctx, compensationTopology(topics, retryPolicyOf(config)), {
+    groupPrefix: config.GROUP_PREFIX,
+    handlers: {
+      commands: compensateHandler(topics, {
+        cancel: (bookingId) => provider.cancel(bookingId),
+        count: (outcome) => outcomes.inc({ outcome }),
+      }),
     },
+    listen: { host: config.COMPENSATION_HTTP_HOST, port: config.COMPENSATION_HTTP_PORT },
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
-  const ops = buildOpsServer({
-    registry,
-    health: async () => ({ consumer: runtime.health() }),
-  });
-  return {
-    ops,
-    logger: log,
-    async start() {
-      await runtime.start();
-      return ops.listen({ host: config.COMPENSATION_HTTP_HOST, port: config.COMPENSATION_HTTP_PORT });
-    },
-    async stop() {
-      await runtime.stop(config.SHUTDOWN_TIMEOUT_MS);
-      await ops.close();
-    },
-  };
+  return { ops: service.app, logger: ctx.log, start: service.start, stop: service.stop };
 }

@@ -1,7 +1,5 @@
-// compensation at a glance:
-//   appointments.compensation.v1 + .retry-<delay> --[compensation.commands]--> compensate
-//       --> lifecycle (COMPENSATING -> COMPENSATED) | compensation.v1.retry-<delay> | compensation-dlt.v1 (+ alert)
-import { retryTopicNames, TOPIC_NAMES } from '@booking/kit';
+// compensation, the saga's undo step: what it consumes, which handler, what it may produce.
+import { type RetryPolicy, serviceTopology, TOPIC_NAMES } from '@booking/kit';
 import type { CompensationTopics } from './handlers/compensate.js';
 
 export const DEFAULT_TOPICS: CompensationTopics = {
@@ -10,8 +8,21 @@ export const DEFAULT_TOPICS: CompensationTopics = {
   lifecycle: TOPIC_NAMES.lifecycle,
 };
 
-export const consumedTopics = (t: CompensationTopics, delays: readonly number[]) => [
-  t.compensation,
-  ...retryTopicNames(t.compensation, delays),
-];
-export const groups = (prefix: string) => ({ commands: `${prefix}.commands` });
+export const compensationTopology = (t: CompensationTopics, retry: RetryPolicy) =>
+  serviceTopology({
+    service: 'compensation',
+    consumers: {
+      commands: {
+        group: 'commands',
+        reads: t.compensation,
+        schema: 'CompensationCommand',
+        handler: 'compensate',
+        doc: 'cancel one provider booking; COMPENSATING -> COMPENSATED (a duplicate booking: state untouched)',
+        writes: [t.lifecycle],
+        retry,
+        // Spent attempts: its own dead-letter topic and an alert; the appointment stays COMPENSATING.
+        deadLetters: t.compensationDlt,
+        poisonAlert: 'compensation_failed',
+      },
+    },
+  });

@@ -1,4 +1,4 @@
-import { baseConfigShape, PROJECTION_PREFIX } from '@booking/kit';
+import { baseConfigShape, identityShape, PROJECTION_PREFIX } from '@booking/kit';
 import { z } from 'zod';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -6,7 +6,7 @@ const DAY = 24 * 60 * 60 * 1000;
 export const intakeConfigSchema = z
   .object({
     ...baseConfigShape,
-    SERVICE_NAME: z.string().default('intake'),
+    ...identityShape('intake'),
     INTAKE_HTTP_HOST: z.string().default('127.0.0.1'),
     INTAKE_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     /** Comma-separated API keys; INTAKE_API_KEY (one key) is read when this is unset. */
@@ -39,7 +39,6 @@ export const intakeConfigSchema = z
     BOOKING_HORIZON_DAYS: z.coerce.number().int().min(1).max(3650).default(730),
     /** Where audit keeps the status projection that GET /v1/appointments reads. */
     PROJECTION_PREFIX,
-    GROUP_PREFIX: z.string().default('intake'),
   })
   .transform((c, ctx) => {
     const keys = (c.INTAKE_API_KEYS ?? c.INTAKE_API_KEY ?? '')

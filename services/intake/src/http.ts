@@ -4,6 +4,7 @@ import {
   type AvroSerde,
   apiKeys,
   appointmentIdFor,
+  claim,
   claimKeyFor,
   type HealthChecks,
   hashKey,
@@ -171,7 +172,11 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
             ? req.headers.traceparent
             : undefined;
         const result = await accept(
-          { redis: deps.redis, topics: deps.topics, idempotencyTtlMs: deps.idempotencyTtlMs },
+          {
+            claim: (k, v, ttl) => claim(deps.redis, k, v, ttl),
+            topics: deps.topics,
+            idempotencyTtlMs: deps.idempotencyTtlMs,
+          },
           {
             scope: httpScope(req.apiKeyId),
             source,

@@ -27,12 +27,6 @@ export function intakeMetrics(registry: Registry) {
       labelNames: ['channel', 'outcome'],
       registers: [registry],
     }),
-    deadLetters: new Counter({
-      name: METRIC_NAMES.dlt,
-      help: 'Records sent to the DLT, by reason',
-      labelNames: ['reason'],
-      registers: [registry],
-    }),
   };
 }
 export type IntakeMetrics = ReturnType<typeof intakeMetrics>;

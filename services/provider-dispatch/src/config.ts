@@ -1,17 +1,13 @@
-import { baseConfigShape } from '@booking/kit';
+import { baseConfigShape, identityShape, providerConfigShape, retryConfigShape } from '@booking/kit';
 import { z } from 'zod';
 
 const DAY = 24 * 60 * 60 * 1000;
 
 export const dispatchConfigSchema = z.object({
   ...baseConfigShape,
-  SERVICE_NAME: z.string().default('provider-dispatch'),
-  PROVIDER_URL: z.url(),
-  PROVIDER_TOKEN: z.string().min(8),
-  /** Upper bound of one create call; the remaining deadline bounds it further. */
-  PROVIDER_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
-  MAX_ATTEMPTS: z.coerce.number().int().min(1).default(5),
-  RETRY_JITTER: z.coerce.number().min(0).max(0.9).default(0.2),
+  ...identityShape('provider-dispatch'),
+  ...providerConfigShape,
+  ...retryConfigShape,
   /** Open when more than this share of the last CIRCUIT_WINDOW calls failed (5xx, timeout, reset). */
   CIRCUIT_FAILURE_RATE: z.coerce.number().gt(0).lt(1).default(0.8),
   CIRCUIT_WINDOW: z.coerce.number().int().min(1).default(100),
@@ -34,7 +30,6 @@ export const dispatchConfigSchema = z.object({
     .default(7 * DAY),
   DISPATCH_HTTP_HOST: z.string().default('127.0.0.1'),
   DISPATCH_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
-  GROUP_PREFIX: z.string().default('provider-dispatch'),
   PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).default(6),
   /** Appointments of one partition handled at the same time (one appointment's records stay in order). */
   KEY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),

@@ -1,20 +1,21 @@
 // Composition root of provider-dispatch, used by main.ts and by the tests.
 import { randomUUID } from 'node:crypto';
 import {
-  buildOpsServer,
+  buildService,
   createServiceContext,
-  deadLetterEmit,
   type Logger,
-  ProviderClient,
+  pipelineMetrics,
+  providerClientOf,
+  retryPolicyOf,
 } from '@booking/kit';
-import type { AppointmentRequested, ProviderPoll } from '@booking/schemas';
 import type { FastifyInstance } from 'fastify';
 import { createCircuit, type ProviderCircuit } from './adapters/circuit.js';
+import { meteredProvider, redisAttemptGuard } from './adapters/ports.js';
 import type { DispatchConfig } from './config.js';
 import { type DispatchTopics, dispatchHandler } from './handlers/dispatch.js';
 import { pollHandler } from './handlers/poll.js';
 import { dispatchMetrics } from './metrics.js';
-import { consumedTopics, DEFAULT_TOPICS, groups } from './topology.js';
+import { DEFAULT_TOPICS, dispatchTopology } from './topology.js';
 
 export interface DispatchService {
   ops: FastifyInstance;
@@ -31,11 +32,6 @@ export function createDispatch(
   const ctx = createServiceContext(config, logger);
   const { log, registry, redis } = ctx;
   const metrics = dispatchMetrics(registry);
-  const provider = new ProviderClient({
-    baseUrl: config.PROVIDER_URL,
-    token: config.PROVIDER_TOKEN,
-    timeoutMs: config.PROVIDER_TIMEOUT_MS,
-  });
   const circuit = createCircuit({
     provider: new URL(config.PROVIDER_URL).host,
     failureRate: config.CIRCUIT_FAILURE_RATE,
@@ -45,89 +41,42 @@ export function createDispatch(
     logger: log,
     metrics,
   });
-  const consumed = consumedTopics(topics, config.RETRY_DELAYS_MS);
-  const group = groups(config.GROUP_PREFIX);
-  const onPoison = (
-    source: Parameters<typeof deadLetterEmit>[0]['source'],
-    error: unknown,
-    reason: string,
-  ) => {
-    metrics.deadLetters.inc({ reason });
-    return [deadLetterEmit({ dltTopic: topics.dlt, source, reason, error })];
-  };
-
-  const requests = ctx.consumer<AppointmentRequested>({
-    name: 'requests',
-    groupId: group.requests,
-    topics: consumed.requests,
-    schema: 'AppointmentRequested',
-    honourNotBefore: true,
-    maxWaitTimeInMs: 200,
-    partitionsConsumedConcurrently: config.PARTITIONS_CONCURRENCY,
-    keyConcurrency: config.KEY_CONCURRENCY,
-    handle: dispatchHandler({
-      redis,
-      provider,
-      circuit,
-      topics,
-      retry: {
-        delaysMs: config.RETRY_DELAYS_MS,
-        maxAttempts: config.MAX_ATTEMPTS,
-        jitter: config.RETRY_JITTER,
-      },
-      timeoutMs: config.PROVIDER_TIMEOUT_MS,
+  const { alerts } = pipelineMetrics(registry);
+  const ports = {
+    provider: meteredProvider(providerClientOf(config), circuit, metrics),
+    attempts: redisAttemptGuard(redis, {
+      lockTtlMs: config.PROVIDER_TIMEOUT_MS + 5000,
       markerTtlMs: config.ATTEMPT_MARKER_TTL_MS,
-      pollMinMs: config.PENDING_POLL_MIN_MS,
-      pollMaxMs: config.PENDING_POLL_MAX_MS,
-      duplicateCheckAfterMs: config.DUPLICATE_CHECK_AFTER_MS,
-      instanceId: randomUUID(),
-      logger: log,
-      metrics,
     }),
-    onPoison,
-  });
-  const polls = ctx.consumer<ProviderPoll>({
-    name: 'polls',
-    groupId: group.polls,
-    topics: consumed.polls,
-    schema: 'ProviderPoll',
-    honourNotBefore: true,
-    maxWaitTimeInMs: 200,
-    partitionsConsumedConcurrently: config.PARTITIONS_CONCURRENCY,
-    keyConcurrency: config.KEY_CONCURRENCY,
-    handle: pollHandler({
-      provider,
-      topics,
-      pollMinMs: config.PENDING_POLL_MIN_MS,
-      pollMaxMs: config.PENDING_POLL_MAX_MS,
-      logger: log,
-      metrics,
-    }),
-    onPoison,
-  });
-
-  const ops = buildOpsServer({
-    registry,
-    health: async () => ({
-      schemaRegistry: await ctx.registryUp(),
-      redis: await ctx.redisUp(),
-      requestsConsumer: requests.health(),
-      pollsConsumer: polls.health(),
-    }),
-  });
-
-  return {
-    ops,
+    alert: (kind: string) => alerts.inc({ kind }),
     logger: log,
-    circuit,
-    async start() {
-      await Promise.all([requests.start(), polls.start()]);
-      return ops.listen({ host: config.DISPATCH_HTTP_HOST, port: config.DISPATCH_HTTP_PORT });
-    },
-    async stop() {
-      await Promise.all([requests.stop(config.SHUTDOWN_TIMEOUT_MS), polls.stop(config.SHUTDOWN_TIMEOUT_MS)]);
-      await ops.close();
-      redis.disconnect();
-    },
+    now: Date.now,
   };
+  const polling = { pollMinMs: config.PENDING_POLL_MIN_MS, pollMaxMs: config.PENDING_POLL_MAX_MS };
+  const tuning = {
+    partitions: config.PARTITIONS_CONCURRENCY,
+    keys: config.KEY_CONCURRENCY,
+    maxWaitTimeInMs: 200,
+  };
+  const service = buildService(ctx, dispatchTopology(topics, retryPolicyOf(config)), {
+    groupPrefix: config.GROUP_PREFIX,
+    handlers: {
+      requests: dispatchHandler(
+        topics,
+        {
+          ...polling,
+          timeoutMs: config.PROVIDER_TIMEOUT_MS,
+          duplicateCheckAfterMs: config.DUPLICATE_CHECK_AFTER_MS,
+          instanceId: randomUUID(),
+        },
+        ports,
+      ),
+      polls: pollHandler(topics, polling, ports),
+    },
+    tuning: { requests: tuning, polls: tuning },
+    probes: { schemaRegistry: ctx.registryUp, redis: ctx.redisUp },
+    listen: { host: config.DISPATCH_HTTP_HOST, port: config.DISPATCH_HTTP_PORT },
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  });
+  return { ops: service.app, logger: log, circuit, start: service.start, stop: service.stop };
 }

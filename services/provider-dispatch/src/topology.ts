@@ -1,12 +1,6 @@
-// provider-dispatch at a glance:
-//
-//   appointments.requested.v1 + .retry-<delay> --[provider-dispatch.requests]--> dispatch
-//       --> lifecycle (DISPATCHING, CONFIRMED | PENDING_PROVIDER | RETRY_SCHEDULED | REJECTED | DEAD_LETTERED)
-//       --> requested.retry-<delay> (not-before header; the partition is paused until due)
-//       --> pending (a poll of a PENDING booking) | dlt
-//   appointments.pending.v1 --[provider-dispatch.polls]--> poll --> lifecycle | pending | dlt
-//       | compensation (confirmed only after its deadline: a late confirmation is undone)
-import { retryTopicNames, TOPIC_NAMES } from '@booking/kit';
+// provider-dispatch: books each requested appointment at the provider and follows pending ones.
+// What it consumes, which handler, what it may produce.
+import { type RetryPolicy, serviceTopology, TOPIC_NAMES } from '@booking/kit';
 import type { DispatchTopics } from './handlers/dispatch.js';
 
 export const DEFAULT_TOPICS: DispatchTopics = {
@@ -17,11 +11,30 @@ export const DEFAULT_TOPICS: DispatchTopics = {
   compensation: TOPIC_NAMES.compensation,
 };
 
-export function consumedTopics(topics: DispatchTopics, retryDelaysMs: readonly number[]) {
-  return {
-    requests: [topics.requested, ...retryTopicNames(topics.requested, retryDelaysMs)],
-    polls: [topics.pending],
-  };
-}
-
-export const groups = (prefix: string) => ({ requests: `${prefix}.requests`, polls: `${prefix}.polls` });
+export const dispatchTopology = (t: DispatchTopics, retry: RetryPolicy) =>
+  serviceTopology({
+    service: 'provider-dispatch',
+    consumers: {
+      requests: {
+        group: 'requests',
+        reads: t.requested,
+        schema: 'AppointmentRequested',
+        handler: 'dispatch',
+        doc: 'one create at the provider (a later attempt looks up and adopts first): DISPATCHING -> CONFIRMED | PENDING_PROVIDER (+ a poll) | REJECTED | RETRY_SCHEDULED | DEAD_LETTERED',
+        writes: [t.lifecycle, t.pending],
+        retry,
+        deadLetters: t.dlt,
+      },
+      polls: {
+        group: 'polls',
+        reads: t.pending,
+        schema: 'ProviderPoll',
+        handler: 'poll',
+        doc: 'a pending booking comes due: CONFIRMED | REJECTED | poll again later | DEAD_LETTERED; a confirmation after the deadline or a late duplicate is compensated',
+        writes: [t.lifecycle, t.pending, t.compensation],
+        // Each poll waits for its x-not-before.
+        delayed: true,
+        deadLetters: t.dlt,
+      },
+    },
+  });

@@ -1,12 +1,10 @@
-import { baseConfigShape, PROJECTION_PREFIX } from '@booking/kit';
+import { baseConfigShape, identityShape, PROJECTION_PREFIX, providerConfigShape } from '@booking/kit';
 import { z } from 'zod';
 
 export const reconcilerConfigSchema = z.object({
   ...baseConfigShape,
-  SERVICE_NAME: z.string().default('reconciler'),
-  PROVIDER_URL: z.url(),
-  PROVIDER_TOKEN: z.string().min(8),
-  PROVIDER_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
+  ...identityShape('reconciler'),
+  ...providerConfigShape,
   RECONCILER_HTTP_HOST: z.string().default('127.0.0.1'),
   RECONCILER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3004),
   PROJECTION_PREFIX,
@@ -18,7 +16,6 @@ export const reconcilerConfigSchema = z.object({
     .int()
     .positive()
     .default(15 * 60_000),
-  GROUP_PREFIX: z.string().default('reconciler'),
 });
 
 export type ReconcilerConfig = z.infer<typeof reconcilerConfigSchema>;

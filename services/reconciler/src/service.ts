@@ -1,11 +1,10 @@
 // Composition root of the reconciler, used by main.ts and by the tests.
-import { buildOpsServer, Counter, createServiceContext, type Logger, ProviderClient } from '@booking/kit';
-import type { DeadLetter } from '@booking/schemas';
+import { buildService, Counter, createServiceContext, type Logger, providerClientOf } from '@booking/kit';
 import type { FastifyInstance } from 'fastify';
 import type { ReconcilerConfig } from './config.js';
 import { type ReconcilerTopics, reconcileHandler } from './handlers/reconcile.js';
 import { sweepOnce } from './sweep.js';
-import { DEFAULT_TOPICS, groups } from './topology.js';
+import { DEFAULT_TOPICS, reconcilerTopology } from './topology.js';
 
 export interface ReconcilerService {
   ops: FastifyInstance;
@@ -20,27 +19,13 @@ export function createReconciler(
   { topics = DEFAULT_TOPICS, logger }: { topics?: ReconcilerTopics; logger?: Logger } = {},
 ): ReconcilerService {
   const ctx = createServiceContext(config, logger);
-  const { log, registry, redis } = ctx;
-  const provider = new ProviderClient({
-    baseUrl: config.PROVIDER_URL,
-    token: config.PROVIDER_TOKEN,
-    timeoutMs: config.PROVIDER_TIMEOUT_MS,
-  });
+  const { log, redis } = ctx;
+  const provider = providerClientOf(config);
   const decisions = new Counter({
     name: 'booking_reconciliations_total',
     help: 'Reconciler decisions',
     labelNames: ['decision'],
-    registers: [registry],
-  });
-  const runtime = ctx.consumer<DeadLetter>({
-    name: 'dlt',
-    groupId: groups(config.GROUP_PREFIX).dlt,
-    topics: [topics.dlt],
-    schema: 'DeadLetter',
-    retryBackoffMs: 2000,
-    handle: reconcileHandler({ provider, topics, logger: log, metrics: { decisions } }),
-    // A dead letter that cannot even be read is quarantined in the audit trail (by audit itself).
-    onPoison: () => [],
+    registers: [ctx.registry],
   });
   const sweepSender = ctx.sender('sweep');
   const sweep = () =>
@@ -53,33 +38,33 @@ export function createReconciler(
       logger: log,
     });
   let timer: NodeJS.Timeout | undefined;
-  const ops = buildOpsServer({
-    registry,
-    health: async () => ({ consumer: runtime.health() }),
-  });
-  return {
-    ops,
-    logger: log,
-    sweep,
-    async start() {
-      await sweepSender.start();
-      await runtime.start();
-      if (config.SWEEP_INTERVAL_MS > 0) {
-        timer = setInterval(() => {
-          sweep().catch((err: Error) =>
-            log.warn({ err: err.message }, 'sweep failed; next interval tries again'),
-          );
-        }, config.SWEEP_INTERVAL_MS);
-        timer.unref();
-      }
-      return ops.listen({ host: config.RECONCILER_HTTP_HOST, port: config.RECONCILER_HTTP_PORT });
+  const sweeper = {
+    start() {
+      if (config.SWEEP_INTERVAL_MS <= 0) return;
+      timer = setInterval(() => {
+        sweep().catch((err: Error) =>
+          log.warn({ err: err.message }, 'sweep failed; next interval tries again'),
+        );
+      }, config.SWEEP_INTERVAL_MS);
+      timer.unref();
     },
-    async stop() {
-      if (timer) clearInterval(timer);
-      await runtime.stop(config.SHUTDOWN_TIMEOUT_MS);
-      await sweepSender.stop();
-      await ops.close();
-      redis.disconnect();
-    },
+    stop: () => clearInterval(timer),
   };
+  const service = buildService(ctx, reconcilerTopology(topics), {
+    groupPrefix: config.GROUP_PREFIX,
+    handlers: {
+      dlt: reconcileHandler(topics, {
+        findByExternalRef: (id) => provider.findByExternalRef(id),
+        count: (decision) => decisions.inc({ decision }),
+        logger: log,
+        now: Date.now,
+      }),
+    },
+    tuning: { dlt: { retryBackoffMs: 2000 } },
+    senders: { sweep: sweepSender },
+    background: [sweeper],
+    listen: { host: config.RECONCILER_HTTP_HOST, port: config.RECONCILER_HTTP_PORT },
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  });
+  return { ops: service.app, logger: log, sweep, start: service.start, stop: service.stop };
 }

@@ -1,10 +1,6 @@
-// reconciler at a glance:
-//   appointments.dlt.v1 --[reconciler.dlt]--> reconcile
-//       --> lifecycle (DEAD_LETTERED -> RECONCILING -> CONFIRMED | COMPENSATING | FAILED)
-//       --> compensation (cancel a booking no longer wanted, or a duplicate) | reconciliation (the decision)
-//       --> audit (QUARANTINE: a dead letter that names no appointment)
-//   every SWEEP_INTERVAL_MS: appointments stuck past STUCK_AFTER_MS --> lifecycle (-> DEAD_LETTERED) + dlt
-import { TOPIC_NAMES } from '@booking/kit';
+// The reconciler: settles every dead-lettered appointment against what the provider holds.
+// What it consumes, which handler, what it may produce.
+import { serviceTopology, TOPIC_NAMES } from '@booking/kit';
 import type { ReconcilerTopics } from './handlers/reconcile.js';
 
 export const DEFAULT_TOPICS: ReconcilerTopics = {
@@ -15,4 +11,21 @@ export const DEFAULT_TOPICS: ReconcilerTopics = {
   audit: TOPIC_NAMES.audit,
 };
 
-export const groups = (prefix: string) => ({ dlt: `${prefix}.dlt` });
+export const reconcilerTopology = (t: ReconcilerTopics) =>
+  serviceTopology({
+    service: 'reconciler',
+    consumers: {
+      dlt: {
+        group: 'dlt',
+        reads: t.dlt,
+        schema: 'DeadLetter',
+        handler: 'reconcile',
+        doc: 'DEAD_LETTERED -> RECONCILING -> CONFIRMED | COMPENSATING (+ cancel command) | FAILED, by what the provider holds; a dead letter naming no appointment is quarantined',
+        writes: [t.lifecycle, t.compensation, t.reconciliation, t.audit],
+        // A dead letter that cannot even be read is recorded by audit, which reads the same topic.
+        deadLetters: null,
+      },
+    },
+    // Every SWEEP_INTERVAL_MS: appointments stuck past STUCK_AFTER_MS -> DEAD_LETTERED + a dead letter.
+    senders: { sweep: [t.lifecycle, t.dlt] },
+  });

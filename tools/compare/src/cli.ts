@@ -180,7 +180,7 @@ async function withLegacyProvider<T>(
   const { logger, destination } = fileLogger(logFile);
   const stateFile = join(root, '.legacy', `bookings-${id}.json`);
   // The legacy books at an instance of its own of the same mock, configured the same way (MOCK_*),
-  // so the pipeline's provider holds only the pipeline's bookings (results/reconciliation.json).
+  // so the pipeline's provider holds only the pipeline's bookings (results/invariants.json).
   const providerToken = randomUUID();
   const provider = buildMockApp({ token: providerToken, ...mockOptionsFromEnv() });
   await provider.listen({

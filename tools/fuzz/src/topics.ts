@@ -19,6 +19,7 @@ export function consumedTopics(
     { name: names.lifecycle, schema: 'LifecycleTransition', lands: 'audit' },
     { name: names.dlt, schema: 'DeadLetter', lands: 'audit' },
     { name: names.audit, schema: 'AuditRecord', lands: 'audit' },
+    { name: names.reconciliation, schema: 'ReconciliationOutcome', lands: 'audit' },
   ];
 }
 

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { acknowledgedFromClaims, acknowledgedFromFile } from '../acceptances.js';
 import { baseConfigShape, loadConfig, PROJECTION_PREFIX } from '../config.js';
-import { reconcileFromSettings } from '../invariants.js';
+import { invariantCheckFromSettings } from '../invariants.js';
 import { createKafka } from '../kafka/client.js';
 import { AvroSerde, createSchemaRegistry } from '../kafka/serde.js';
 import { createLogger } from '../logger.js';
@@ -36,7 +36,7 @@ const config = loadConfig(
 );
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
 try {
-  let acceptances: Parameters<typeof reconcileFromSettings>[3];
+  let acceptances: Parameters<typeof invariantCheckFromSettings>[3];
   if (values.acks || values.claims) {
     if (!config.KAFKA_BROKERS || !config.SCHEMA_REGISTRY_URL)
       throw new Error('--acks and --claims need KAFKA_BROKERS and SCHEMA_REGISTRY_URL');
@@ -57,7 +57,7 @@ try {
       lifecycleTopic: topics.lifecycle,
     };
   }
-  const report = await reconcileFromSettings(redis, config, values.out, acceptances);
+  const report = await invariantCheckFromSettings(redis, config, values.out, acceptances);
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   process.exitCode = report.passed ? 0 : 1;
 } catch (err) {

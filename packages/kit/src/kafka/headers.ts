@@ -54,6 +54,11 @@ export function headerNumber(headers: RecordHeaders | undefined, name: string): 
   return Number.isSafeInteger(n) && n >= min && n <= max ? n : undefined;
 }
 
+/** The attempt a record stands for (x-attempt), 1 for a first attempt. */
+export function attemptOf(record: { headers: RecordHeaders }): number {
+  return headerNumber(record.headers, HEADERS.attempt) ?? 1;
+}
+
 const KNOWN_HEADERS = new Set<string>(Object.values(HEADERS));
 
 /**

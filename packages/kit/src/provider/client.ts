@@ -29,6 +29,19 @@ export type CreateOutcome =
   | { kind: 'timeout'; ambiguous: true }
   | { kind: 'connection'; ambiguous: true; message: string };
 
+/** The client a service's configuration describes (providerConfigShape). */
+export function providerClientOf(c: {
+  PROVIDER_URL: string;
+  PROVIDER_TOKEN: string;
+  PROVIDER_TIMEOUT_MS: number;
+}): ProviderClient {
+  return new ProviderClient({
+    baseUrl: c.PROVIDER_URL,
+    token: c.PROVIDER_TOKEN,
+    timeoutMs: c.PROVIDER_TIMEOUT_MS,
+  });
+}
+
 export interface ProviderClientOptions {
   baseUrl: string;
   token: string;

@@ -1,29 +1,30 @@
 // Turns what audit consumes into audit lines, and keeps the projection. Lifecycle events are checked
 // against the state machine as they are applied: an illegal one is recorded and alerted, never applied.
+// Audit writes no records: every handler decides the line(s), the ports write them.
 import { createHash } from 'node:crypto';
-import { applyTransition, type Emit, type Logger, maskPii, type RuntimeRecord } from '@booking/kit';
-import type { AuditRecord, DeadLetter, LifecycleTransition } from '@booking/schemas';
-import type { Redis } from 'ioredis';
-import type { Counter } from 'prom-client';
-import type { AuditLine, AuditLog } from '../audit-log.js';
+import { type ApplyResult, emit, type Logger, maskPii, type Outcome, type RuntimeRecord } from '@booking/kit';
+import type { AuditRecord, DeadLetter, LifecycleTransition, ReconciliationOutcome } from '@booking/schemas';
+import type { AuditLine } from '../audit-log.js';
 
-export interface RecordDeps {
-  redis: Redis;
-  log: AuditLog;
-  projectionPrefix: string;
-  projectionTtlMs: number;
+/** What the handlers need from the outside world. */
+export interface AuditPorts {
+  /** Applies a lifecycle event to the status projection (Redis), through the state machine. */
+  apply(event: LifecycleTransition): Promise<ApplyResult>;
+  /** Appends lines to the audit trail. */
+  append(lines: AuditLine[]): Promise<void>;
+  alert(kind: string): void;
   logger: Logger;
-  alerts: Counter<'kind'>;
+  now(): number;
 }
 
 const auditId = (r: RuntimeRecord<unknown>) =>
   createHash('sha256').update(`${r.topic}/${r.partition}/${r.offset}`).digest('hex').slice(0, 24);
-const base = (r: RuntimeRecord<unknown>) => ({
+const base = (r: RuntimeRecord<unknown>, now: number) => ({
   auditId: auditId(r),
   topic: r.topic,
   partition: r.partition,
   offset: r.offset,
-  recordedAt: new Date().toISOString(),
+  recordedAt: new Date(now).toISOString(),
 });
 
 /** Buffers and bytes as base64 (masked fields stay masked), so lines are plain JSON. */
@@ -35,12 +36,12 @@ function plain(value: unknown): unknown {
   return value;
 }
 
-export function lifecycleHandler(deps: RecordDeps) {
-  return async (r: RuntimeRecord<LifecycleTransition>): Promise<Emit[]> => {
+export function lifecycleHandler(ports: AuditPorts) {
+  return async (r: RuntimeRecord<LifecycleTransition>): Promise<Outcome> => {
     const e = r.value;
-    const result = await applyTransition(deps.redis, e, deps.projectionTtlMs, deps.projectionPrefix);
+    const result = await ports.apply(e);
     const line: AuditLine = {
-      ...base(r),
+      ...base(r, ports.now()),
       kind: 'TRANSITION',
       appointmentId: e.appointmentId,
       correlationId: e.correlationId,
@@ -57,8 +58,8 @@ export function lifecycleHandler(deps: RecordDeps) {
       line.kind = 'ILLEGAL_TRANSITION';
       line.alert = true;
       line.reason = `illegal ${e.from ?? '(none)'} -> ${e.to} while the appointment is ${result.current ?? '(unknown)'}; not applied`;
-      deps.alerts.inc({ kind: 'illegal_transition' });
-      deps.logger.error(
+      ports.alert('illegal_transition');
+      ports.logger.error(
         {
           alert: true,
           appointmentId: e.appointmentId,
@@ -70,17 +71,17 @@ export function lifecycleHandler(deps: RecordDeps) {
         'illegal transition: recorded, not applied',
       );
     }
-    await deps.log.append([line]);
-    return [];
+    await ports.append([line]);
+    return emit();
   };
 }
 
-export function deadLetterHandler(deps: RecordDeps) {
-  return async (r: RuntimeRecord<DeadLetter>): Promise<Emit[]> => {
+export function deadLetterHandler(ports: AuditPorts) {
+  return async (r: RuntimeRecord<DeadLetter>): Promise<Outcome> => {
     const d = r.value;
-    await deps.log.append([
+    await ports.append([
       {
-        ...base(r),
+        ...base(r, ports.now()),
         kind: 'DEAD_LETTER',
         appointmentId: d.appointmentId,
         correlationId: d.correlationId,
@@ -91,17 +92,17 @@ export function deadLetterHandler(deps: RecordDeps) {
         payload: plain(maskPii('DeadLetter', d)),
       },
     ]);
-    return [];
+    return emit();
   };
 }
 
-export function auditRecordHandler(deps: RecordDeps) {
-  return async (r: RuntimeRecord<AuditRecord>): Promise<Emit[]> => {
+export function auditRecordHandler(ports: AuditPorts) {
+  return async (r: RuntimeRecord<AuditRecord>): Promise<Outcome> => {
     const a = maskPii('AuditRecord', r.value);
-    if (a.kind === 'ALERT' || a.kind === 'QUARANTINE') deps.alerts.inc({ kind: a.kind.toLowerCase() });
-    await deps.log.append([
+    if (a.kind === 'ALERT' || a.kind === 'QUARANTINE') ports.alert(a.kind.toLowerCase());
+    await ports.append([
       {
-        ...base(r),
+        ...base(r, ports.now()),
         kind: a.kind === 'QUARANTINE' ? 'QUARANTINE' : a.kind === 'TRANSITION' ? 'TRANSITION' : 'ALERT',
         appointmentId: a.appointmentId,
         correlationId: a.correlationId,
@@ -117,6 +118,27 @@ export function auditRecordHandler(deps: RecordDeps) {
         },
       },
     ]);
-    return [];
+    return emit();
+  };
+}
+
+/** The reconciler's decision for a dead-lettered appointment, kept in the trail beside its transitions. */
+export function reconcilerDecisionHandler(ports: AuditPorts) {
+  return async (r: RuntimeRecord<ReconciliationOutcome>): Promise<Outcome> => {
+    const o = r.value;
+    await ports.append([
+      {
+        ...base(r, ports.now()),
+        kind: 'RECONCILER_DECISION',
+        appointmentId: o.appointmentId,
+        correlationId: o.correlationId,
+        from: null,
+        to: null,
+        reason: `${o.decision}: ${o.reason}`,
+        at: new Date(o.decidedAt).toISOString(),
+        payload: { decision: o.decision, trigger: o.trigger, bookingIds: o.bookingIds },
+      },
+    ]);
+    return emit();
   };
 }

@@ -1,15 +1,8 @@
-// The compensation handler's decisions, with the provider as a plain fake (the outside world) and
-// everything else real: what it emits for a cancel that worked, a duplicate, a retryable failure, a
-// failure past the last attempt, and a programming error.
-import {
-  Counter,
-  createLogger,
-  createMetricsRegistry,
-  HEADERS,
-  PipelineError,
-  type ProviderClient,
-  type RuntimeRecord,
-} from '@booking/kit';
+// The compensation handler's decisions, with the provider as a plain fake: what it decides for a
+// cancel that worked, a booking the provider does not know, a duplicate, a retryable failure, and
+// a programming error. (Turning a decision into retry and dead-letter records is the kit's, tested
+// in packages/kit/src/kafka/outcome.test.ts.)
+import { HEADERS, type Outcome, PipelineError, type RuntimeRecord } from '@booking/kit';
 import type { CompensationCommand } from '@booking/schemas';
 import { describe, expect, it } from 'vitest';
 import { compensateHandler } from './compensate.js';
@@ -38,70 +31,67 @@ const record = (c: CompensationCommand, attempt = 1): RuntimeRecord<Compensation
     message: { key: Buffer.from(c.appointmentId), value: Buffer.from([0]), offset: '7' },
   },
 });
-function handler(cancel: ProviderClient['cancel']) {
-  const registry = createMetricsRegistry('compensation-test');
-  const metrics = {
-    outcomes: new Counter({ name: 'o', help: 'o', labelNames: ['outcome'], registers: [registry] }),
-    alerts: new Counter({ name: 'a', help: 'a', labelNames: ['kind'], registers: [registry] }),
-  };
-  const handle = compensateHandler({
-    provider: { cancel } as unknown as ProviderClient,
-    topics,
-    retry: { delaysMs: [1000, 4000], maxAttempts: 3, jitter: 0 },
-    logger: createLogger({ service: 'test', level: 'silent' }),
-    metrics,
-    now: () => 50_000,
-  });
-  return { handle, metrics };
+function decide(cancel: (bookingId: string) => Promise<boolean>, c = command(), attempt = 1) {
+  const counted: string[] = [];
+  const out = compensateHandler(topics, { cancel, count: (o) => counted.push(o) })(record(c, attempt));
+  return { out, counted };
 }
-Object.assign(new Error('provider answered 503'), { name: 'PipelineError', retryable: true });
-const transient = async (): Promise<boolean> => {
+const events = (o: Outcome) => (o.kind === 'emit' ? o.emit : []);
+const outage = async (): Promise<boolean> => {
   throw new PipelineError('PROVIDER_UNAVAILABLE', 'provider answered 503', { retryable: true });
 };
 
 describe('compensateHandler decides', () => {
   it('a cancelled booking: COMPENSATED', async () => {
-    const out = await handler(async () => true).handle(record(command()));
-    expect(out).toHaveLength(1);
-    expect(out[0]).toMatchObject({
+    const { out, counted } = decide(async () => true);
+    const o = await out;
+    expect(events(o)).toHaveLength(1);
+    expect(events(o)[0]).toMatchObject({
       topic: 'life',
       key: command().appointmentId,
-      value: { from: 'COMPENSATING', to: 'COMPENSATED' },
+      value: {
+        from: 'COMPENSATING',
+        to: 'COMPENSATED',
+        attempt: 1,
+        reason: 'booking bk_1 cancelled (LATE_CONFIRMATION)',
+      },
     });
+    expect(counted).toEqual(['cancelled']);
+  });
+
+  it('a booking the provider does not know: nothing left to undo, COMPENSATED all the same', async () => {
+    const { out, counted } = decide(async () => false, command(), 2);
+    expect(events(await out)[0]).toMatchObject({
+      value: { to: 'COMPENSATED', attempt: 2, reason: 'booking bk_1 not found at the provider' },
+    });
+    expect(counted).toEqual(['not-found']);
   });
 
   it("a duplicate booking: cancelled, and the appointment's state untouched", async () => {
-    expect(await handler(async () => true).handle(record(command('DUPLICATE_BOOKING')))).toEqual([]);
-  });
-
-  it('a provider outage: the next compensation retry topic, attempt 2', async () => {
-    const out = await handler(transient).handle(record(command(), 1));
-    expect(out).toHaveLength(1);
-    expect(out[0]).toMatchObject({
-      topic: 'comp.retry-1s',
-      headers: { [HEADERS.attempt]: '2', [HEADERS.notBefore]: '51000' },
+    expect(await decide(async () => true, command('DUPLICATE_BOOKING')).out).toEqual({
+      kind: 'emit',
+      emit: [],
     });
   });
 
-  it('past the last attempt: its own dead-letter topic, and an alert for a person', async () => {
-    const { handle, metrics } = handler(transient);
-    const out = await handle(record(command(), 3));
-    expect(out).toHaveLength(1);
-    expect(out[0]).toMatchObject({
-      topic: 'comp-dlt',
-      value: { reason: 'COMPENSATION_FAILED', attempts: 3 },
+  it('a provider outage: retry, and when spent its own dead letter with an alert for a person', async () => {
+    const { out, counted } = decide(outage);
+    expect(await out).toEqual({
+      kind: 'retry',
+      reason: 'PROVIDER_UNAVAILABLE',
+      message: 'provider answered 503',
+      about: { appointmentId: command().appointmentId, correlationId: 'corr-1', firstSeen: 1000 },
+      exhaustedReason: 'COMPENSATION_FAILED',
+      alertIfExhausted: 'compensation_failed',
     });
-    expect((await metrics.alerts.get()).values[0]).toMatchObject({
-      labels: { kind: 'compensation_failed' },
-      value: 1,
-    });
+    expect(counted).toEqual(['failed']);
   });
 
   it('a programming error is not retried: it is thrown for the runtime to dead-letter', async () => {
     await expect(
-      handler(async () => {
+      decide(async () => {
         throw new TypeError('bug');
-      }).handle(record(command())),
+      }).out,
     ).rejects.toThrow('bug');
   });
 });

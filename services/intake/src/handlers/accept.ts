@@ -3,7 +3,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
   appointmentIdFor,
-  claim,
+  type ClaimResult,
   claimKeyFor,
   type Emit,
   HEADERS,
@@ -12,7 +12,6 @@ import {
   newTraceparent,
 } from '@booking/kit';
 import type { AppointmentRequested } from '@booking/schemas';
-import type { Redis } from 'ioredis';
 
 export interface AcceptTopics {
   requested: string;
@@ -20,7 +19,8 @@ export interface AcceptTopics {
 }
 
 export interface AcceptDeps {
-  redis: Redis;
+  /** Takes an idempotency claim (Redis SET NX with a TTL), or tells who holds it. */
+  claim(key: string, value: string, ttlMs: number): Promise<ClaimResult>;
   topics: AcceptTopics;
   /** How long the key is remembered: longer than the whole retry and DLT window. */
   idempotencyTtlMs: number;
@@ -111,7 +111,7 @@ export async function accept(
     input.origin,
     claimState === 'accepting' ? randomUUID() : undefined,
   );
-  const claimed = await claim(deps.redis, key, value, claimTtlMs);
+  const claimed = await deps.claim(key, value, claimTtlMs);
   if (!claimed.won) {
     const holder = JSON.parse(claimed.holder ?? '{}') as Partial<ClaimValue>;
     if (holder.h !== hash) return { kind: 'conflict', appointmentId };

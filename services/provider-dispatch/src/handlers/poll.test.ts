@@ -1,15 +1,18 @@
-// The poll handler's decisions, with the provider as a plain fake (the outside world).
+// The poll handler's decisions, with the provider as a plain fake (the outside world), turned into
+// records the way the runtime does (resolveOutcome with the consumer's declared routes: a record for
+// a topic the topology does not declare fails the test).
 import {
   createLogger,
-  createMetricsRegistry,
   HEADERS,
   type ProviderBooking,
-  type ProviderClient,
   type RuntimeRecord,
+  resolveOutcome,
+  routesOf,
 } from '@booking/kit';
 import type { ProviderPoll } from '@booking/schemas';
 import { describe, expect, it } from 'vitest';
-import { dispatchMetrics } from '../metrics.js';
+import type { DispatchProvider } from '../adapters/ports.js';
+import { dispatchTopology } from '../topology.js';
 import { pollHandler } from './poll.js';
 
 const topics = {
@@ -18,7 +21,9 @@ const topics = {
   lifecycle: 'life',
   dlt: 'dlt',
   compensation: 'comp',
-} as Parameters<typeof pollHandler>[0]['topics'];
+};
+const logger = createLogger({ service: 'test', level: 'silent' });
+const consumer = dispatchTopology(topics, { delaysMs: [1000], maxAttempts: 2, jitter: 0 }).consumers.polls;
 const NOW = 1_000_000;
 const poll = (o: Partial<ProviderPoll> = {}): ProviderPoll => ({
   appointmentId: '34963e3c-2864-885e-a293-e740cc9d7ef2',
@@ -43,16 +48,19 @@ const record = (p: ProviderPoll, headers: Record<string, string> = {}): RuntimeR
 });
 const booking = (status: ProviderBooking['status'], bookingId = 'bk_1') =>
   ({ bookingId, externalRef: poll().appointmentId, calendarId: 'cal-x', status }) as ProviderBooking;
-function handler(provider: Partial<ProviderClient>) {
-  return pollHandler({
-    provider: provider as ProviderClient,
+function handler(provider: Partial<DispatchProvider>) {
+  const alerts: string[] = [];
+  const handle = pollHandler(
     topics,
-    pollMinMs: 100,
-    pollMaxMs: 1000,
-    logger: createLogger({ service: 'test', level: 'silent' }),
-    metrics: dispatchMetrics(createMetricsRegistry('poll-test')),
-    now: () => NOW,
-  });
+    { pollMinMs: 100, pollMaxMs: 1000 },
+    { provider: provider as DispatchProvider, alert: (k) => alerts.push(k), logger, now: () => NOW },
+  );
+  return async (r: RuntimeRecord<ProviderPoll>) =>
+    resolveOutcome(
+      await handle(r),
+      r,
+      routesOf('polls', consumer, logger, undefined, () => NOW),
+    );
 }
 const tos = (out: { topic: string; value: unknown }[]) =>
   out.map(
@@ -99,7 +107,7 @@ describe('pollHandler decides', () => {
 
   it('a duplicate check that finds a second live booking: only that one is cancelled', async () => {
     const out = await handler({
-      findByExternalRef: async () => [
+      lookup: async () => [
         booking('CONFIRMED', 'bk_1'),
         booking('CONFIRMED', 'bk_2'),
         booking('CANCELLED', 'bk_3'),

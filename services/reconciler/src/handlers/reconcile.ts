@@ -7,13 +7,14 @@
 import { createHash } from 'node:crypto';
 import {
   type AppointmentState,
-  type Counter,
   type Emit,
+  emit,
   HEADERS,
   type Logger,
   lifecycleEmit,
+  type Outcome,
   PipelineError,
-  type ProviderClient,
+  type ProviderBooking,
   type RuntimeRecord,
   startCompensation,
 } from '@booking/kit';
@@ -27,22 +28,24 @@ export interface ReconcilerTopics {
   audit: string;
 }
 
-export interface ReconcileDeps {
-  provider: ProviderClient;
-  topics: ReconcilerTopics;
+/** What the handler needs from the outside world. */
+export interface ReconcilePorts {
+  /** Every booking the provider holds for an appointment; throws (retryable) when it cannot tell. */
+  findByExternalRef(appointmentId: string): Promise<ProviderBooking[]>;
+  /** Counts a decision (booking_reconciliations_total). */
+  count(decision: ReconciliationOutcome['decision'] | 'QUARANTINE'): void;
   logger: Logger;
-  metrics: { decisions: Counter<'decision'> };
-  now?: () => number;
+  now(): number;
 }
 
 const ACTOR = 'reconciler';
 
-export function reconcileHandler(deps: ReconcileDeps) {
-  const now = deps.now ?? Date.now;
-  return async (r: RuntimeRecord<DeadLetter>): Promise<Emit[]> => {
+export function reconcileHandler(topics: ReconcilerTopics, deps: ReconcilePorts) {
+  const { now } = deps;
+  return async (r: RuntimeRecord<DeadLetter>): Promise<Outcome> => {
     const d = r.value;
     if (!d.appointmentId) {
-      deps.metrics.decisions.inc({ decision: 'QUARANTINE' });
+      deps.count('QUARANTINE');
       deps.logger.warn(
         {
           reason: d.reason,
@@ -74,14 +77,14 @@ export function reconcileHandler(deps: ReconcileDeps) {
         }),
         rawBase64: d.originalValue ? d.originalValue.toString('base64') : null,
       };
-      return [{ topic: deps.topics.audit, key: null, value: record }];
+      return emit({ topic: topics.audit, key: null, value: record });
     }
 
     const id = d.appointmentId;
     const correlationId = d.correlationId ?? id;
     const attempt = d.attempts;
     const log = deps.logger.child({ appointmentId: id, correlationId, reason: d.reason });
-    const bookings = await deps.provider.findByExternalRef(id); // throws retryable: record kept
+    const bookings = await deps.findByExternalRef(id); // throws retryable: record kept
     const live = bookings.filter((b) => b.status === 'CONFIRMED' || b.status === 'PENDING');
     const wanted = d.deadline == null || now() < d.deadline;
     const move = (
@@ -91,7 +94,7 @@ export function reconcileHandler(deps: ReconcileDeps) {
       bookingId: string | null = null,
     ) =>
       lifecycleEmit(
-        deps.topics.lifecycle,
+        topics.lifecycle,
         {
           appointmentId: id,
           from,
@@ -108,7 +111,7 @@ export function reconcileHandler(deps: ReconcileDeps) {
         },
       );
     const outcome = (decision: ReconciliationOutcome['decision'], reason: string): Emit => {
-      deps.metrics.decisions.inc({ decision });
+      deps.count(decision);
       log.info({ decision, bookingIds: live.map((b) => b.bookingId) }, `reconciled: ${decision}`);
       const value: ReconciliationOutcome = {
         appointmentId: id,
@@ -119,16 +122,16 @@ export function reconcileHandler(deps: ReconcileDeps) {
         correlationId,
         trigger: d.reason === 'STUCK' ? 'SWEEP' : 'DEAD_LETTER',
       };
-      return { topic: deps.topics.reconciliation, key: id, value };
+      return { topic: topics.reconciliation, key: id, value };
     };
 
     const emits: Emit[] = [move('DEAD_LETTERED', 'RECONCILING', d.reason)];
     if (live.length === 0) {
-      return [
+      return emit(
         ...emits,
         move('RECONCILING', 'FAILED', 'verified: no booking at the provider'),
         outcome('FAIL', 'no booking at the provider'),
-      ];
+      );
     }
     const compensate = (
       bookingId: string,
@@ -137,8 +140,8 @@ export function reconcileHandler(deps: ReconcileDeps) {
       cause: 'DEADLINE_PASSED' | 'DUPLICATE_BOOKING',
     ) =>
       startCompensation({
-        lifecycleTopic: deps.topics.lifecycle,
-        compensationTopic: deps.topics.compensation,
+        lifecycleTopic: topics.lifecycle,
+        compensationTopic: topics.compensation,
         appointmentId: id,
         bookingId,
         calendarId,
@@ -160,19 +163,19 @@ export function reconcileHandler(deps: ReconcileDeps) {
       const extras = live
         .filter((b) => b !== keep)
         .flatMap((b) => compensate(b.bookingId, b.calendarId ?? '', null, 'DUPLICATE_BOOKING'));
-      return [
+      return emit(
         ...emits,
         move('RECONCILING', 'CONFIRMED', 'booking found at the provider', keep.bookingId),
         ...extras,
         outcome('CONFIRM', 'booking exists and is still wanted'),
-      ];
+      );
     }
     const [first, ...rest] = live;
-    return [
+    return emit(
       ...emits,
       ...compensate(first!.bookingId, first!.calendarId ?? '', 'RECONCILING', 'DEADLINE_PASSED'),
       ...rest.flatMap((b) => compensate(b.bookingId, b.calendarId ?? '', null, 'DUPLICATE_BOOKING')),
       outcome('COMPENSATE', 'booking exists but the deadline has passed'),
-    ];
+    );
   };
 }

@@ -1,0 +1,129 @@
+// The inbound handler's decisions, with the idempotency claims as a plain in-memory fake of
+// SET NX (the real Redis is exercised by tests/integration/intake-accept.test.ts), turned into
+// records the way the runtime does (the inbound consumer's declared routes).
+import {
+  type ClaimResult,
+  Counter,
+  createLogger,
+  createMetricsRegistry,
+  HEADERS,
+  type RuntimeRecord,
+  resolveOutcome,
+  routesOf,
+} from '@booking/kit';
+import type { DeadLetter, InboundRequest } from '@booking/schemas';
+import { describe, expect, it } from 'vitest';
+import { intakeTopology } from '../topology.js';
+import { inboundHandler } from './inbound.js';
+
+const topics = { inbound: 'in', requested: 'req', lifecycle: 'life', dlt: 'dlt' };
+const NOW = Date.parse('2027-01-01T00:00:00Z');
+const logger = createLogger({ service: 'test', level: 'silent' });
+const consumer = intakeTopology(topics).consumers.inbound;
+
+const inbound = (o: Partial<InboundRequest> = {}): InboundRequest => ({
+  idempotencyKey: 'order-0001-abc',
+  patient: { id: 'p-1', name: 'Jane Roe', phone: null, email: null },
+  calendarId: 'cal-immediate-1',
+  slot: { start: '2027-01-04T09:00:00Z', end: '2027-01-04T09:30:00Z', timezone: 'Europe/London' },
+  reason: null,
+  deadline: null,
+  source: 'clinic-a',
+  ...o,
+});
+let offset = 0;
+const record = (v: InboundRequest, at = String(offset++)): RuntimeRecord<InboundRequest> => ({
+  topic: 'in',
+  partition: 0,
+  offset: at,
+  key: v.idempotencyKey,
+  value: v,
+  headers: { [HEADERS.correlationId]: 'corr-1' },
+  timestamp: '0',
+  source: {
+    topic: 'in',
+    partition: 0,
+    message: { key: Buffer.from(v.idempotencyKey), value: Buffer.from([7]), offset: at },
+  },
+});
+
+function intake() {
+  const held = new Map<string, string>();
+  const registry = createMetricsRegistry('inbound-test');
+  const metric = (name: string) =>
+    new Counter({ name, help: name, labelNames: ['channel', 'outcome'], registers: [registry] });
+  const metrics = { accepted: metric('accepted'), idempotencyHits: metric('hits') };
+  const handle = inboundHandler({
+    claim: async (key, value): Promise<ClaimResult> => {
+      const holder = held.get(key);
+      if (holder !== undefined) return { won: false, holder };
+      held.set(key, value);
+      return { won: true, holder: null };
+    },
+    topics,
+    idempotencyTtlMs: 60_000,
+    now: () => NOW,
+    logger,
+    metrics: metrics as never,
+  });
+  const run = async (r: RuntimeRecord<InboundRequest>) =>
+    resolveOutcome(
+      await handle(r),
+      r,
+      routesOf('inbound', consumer, logger, undefined, () => NOW),
+    );
+  return { run, held };
+}
+
+describe('inboundHandler decides', () => {
+  it('a valid record: AppointmentRequested and REQUESTED, keyed by the appointment id', async () => {
+    const out = await intake().run(record(inbound()));
+    expect(out.map((e) => e.topic)).toEqual(['req', 'life']);
+    expect(out[0]?.key).toBe(out[1]?.key);
+    expect(out[1]?.value).toMatchObject({ from: null, to: 'REQUESTED', source: 'clinic-a' });
+    expect(out[0]?.headers).toMatchObject({ [HEADERS.attempt]: '1', [HEADERS.correlationId]: 'corr-1' });
+  });
+
+  it('the same key and body again (a resubmission): nothing more', async () => {
+    const i = intake();
+    await i.run(record(inbound()));
+    expect(await i.run(record(inbound()))).toEqual([]);
+  });
+
+  it('the same record redelivered (same offset): emitted again, with the same ids', async () => {
+    const i = intake();
+    const first = await i.run(record(inbound(), '42'));
+    const again = await i.run(record(inbound(), '42'));
+    expect(again.map((e) => e.key)).toEqual(first.map((e) => e.key));
+    expect((again[1]?.value as { eventId: string }).eventId).toBe(
+      (first[1]?.value as { eventId: string }).eventId,
+    );
+  });
+
+  it('the same key with another body: dead-lettered as IDEMPOTENCY_CONFLICT', async () => {
+    const i = intake();
+    await i.run(record(inbound()));
+    const out = await i.run(record(inbound({ calendarId: 'cal-immediate-2' })));
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({
+      topic: 'dlt',
+      value: { reason: 'IDEMPOTENCY_CONFLICT', correlationId: 'corr-1' },
+    });
+  });
+
+  it('an impossible date: dead-lettered with the field that is wrong, no claim taken', async () => {
+    const i = intake();
+    const out = await i.run(
+      record(
+        inbound({ slot: { start: '2027-02-30T09:00:00Z', end: '2027-02-30T09:30:00Z', timezone: 'UTC' } }),
+      ),
+    );
+    expect(out.map((e) => e.topic)).toEqual(['dlt']);
+    const letter = out[0]?.value as DeadLetter;
+    expect(letter.reason).toBe('VALIDATION_FAILED');
+    expect(letter.fieldErrors.some((f) => f.startsWith('slot.start'))).toBe(true);
+    // The key itself may carry personal data: only its hash goes into the dead letter.
+    expect(out[0]?.key).toMatch(/^sha256:/);
+    expect(i.held.size).toBe(0);
+  });
+});
