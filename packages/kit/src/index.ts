@@ -12,6 +12,7 @@ export * from './kafka/emit.js';
 export * from './kafka/ensure-topics.js';
 export * from './kafka/headers.js';
 export * from './kafka/outcome.js';
+export * from './kafka/record-of.js';
 export * from './kafka/register-schemas.js';
 export * from './kafka/retry-policy.js';
 export * from './kafka/retry-router.js';

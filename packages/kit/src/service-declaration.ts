@@ -37,6 +37,8 @@ export interface ConsumerTopology<S extends SchemaName = SchemaName> {
    * because another consumer of the same topic records it.
    */
   deadLetters: string | null;
+  /** With no dead-letter topic: what becomes of a record it cannot read (for the reader). */
+  unreadable?: string;
   /** An alert kind counted for every record dead-lettered here (a person must look). */
   poisonAlert?: string;
   /** Records whose x-not-before lies ahead wait for it (retry topics, polls); default: with a retry schedule. */
@@ -98,13 +100,24 @@ export interface ServiceParts<C extends Record<string, ConsumerTopology>> {
   shutdownTimeoutMs: number;
 }
 
-export interface BuiltService<C extends Record<string, ConsumerTopology>> {
-  app: FastifyInstance;
+/** What a service's composition root returns: its ops (or API) server, logger, start and stop. */
+export interface ServiceHandle {
+  ops: FastifyInstance;
+  logger: Logger;
+  /** Starts everything; resolves with the URL /healthz is served at. */
+  start(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** What main.ts and the tests may give a composition root: topics of their own, a logger. */
+export interface ServiceOptions<Topics> {
+  topics?: Topics;
+  logger?: Logger;
+}
+
+export interface BuiltService<C extends Record<string, ConsumerTopology>> extends ServiceHandle {
   consumers: { [K in keyof C]: ConsumerRuntime<SchemaTypes[C[K]['schema']]> };
   health(): Promise<HealthChecks>;
-  start(): Promise<string>;
-  /** Stop taking work, finish the batch in hand, flush, close: each step bounded. */
-  stop(): Promise<void>;
 }
 
 export function buildService<C extends Record<string, ConsumerTopology>>(
@@ -131,7 +144,8 @@ export function buildService<C extends Record<string, ConsumerTopology>>(
   };
   const app = parts.http ? parts.http(health) : buildOpsServer({ registry: ctx.registry, health });
   return {
-    app,
+    ops: app,
+    logger: ctx.log,
     consumers,
     health,
     async start() {
@@ -140,6 +154,7 @@ export function buildService<C extends Record<string, ConsumerTopology>>(
       for (const b of parts.background ?? []) b.start();
       return app.listen(parts.listen);
     },
+    // Stop taking work, finish the batch in hand, flush, close: each step bounded.
     async stop() {
       for (const b of parts.background ?? []) await b.stop();
       await app.close();

@@ -7,13 +7,13 @@ import {
   fromLoopback,
   Gauge,
   invariantCheckFromSettings,
-  type Logger,
   type PoisonSource,
   pipelineMetrics,
+  type ServiceHandle,
+  type ServiceOptions,
   STATES,
   safeKey,
 } from '@booking/kit';
-import type { FastifyInstance } from 'fastify';
 import { AuditLog } from './audit-log.js';
 import type { AuditConfig } from './config.js';
 import {
@@ -25,17 +25,13 @@ import {
 } from './handlers/records.js';
 import { type AuditTopics, auditTopology, DEFAULT_TOPICS } from './topology.js';
 
-export interface AuditService {
-  ops: FastifyInstance;
-  logger: Logger;
+export interface AuditService extends ServiceHandle {
   log: AuditLog;
-  start(): Promise<string>;
-  stop(): Promise<void>;
 }
 
 export function createAudit(
   config: AuditConfig,
-  { topics = DEFAULT_TOPICS, logger }: { topics?: AuditTopics; logger?: Logger } = {},
+  { topics = DEFAULT_TOPICS, logger }: ServiceOptions<AuditTopics> = {},
 ): AuditService {
   const ctx = createServiceContext(config, logger);
   const { log, registry, redis } = ctx;
@@ -88,18 +84,25 @@ export function createAudit(
     handlers: {
       lifecycle: lifecycleHandler(ports),
       dlt: deadLetterHandler(ports),
+      compensationDlt: deadLetterHandler(ports),
       records: auditRecordHandler(ports),
       decisions: reconcilerDecisionHandler(ports),
     },
-    tuning: { lifecycle: each, dlt: each, records: each, decisions: each },
-    onPoison: { lifecycle: unreadable, dlt: unreadable, records: unreadable, decisions: unreadable },
+    tuning: { lifecycle: each, dlt: each, compensationDlt: each, records: each, decisions: each },
+    onPoison: {
+      lifecycle: unreadable,
+      dlt: unreadable,
+      compensationDlt: unreadable,
+      records: unreadable,
+      decisions: unreadable,
+    },
     probes: { redis: ctx.redisUp },
     listen: { host: config.AUDIT_HTTP_HOST, port: config.AUDIT_HTTP_PORT },
     close: () => auditLog.close(),
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
   // On demand: the pipeline's states checked against the provider, written to the report file.
-  service.app.post('/invariants', async (req, reply) => {
+  service.ops.post('/invariants', async (req, reply) => {
     // Unauthenticated and costly (it reads the provider for every appointment): this machine only.
     if (!fromLoopback(req))
       return reply.code(403).send({ error: 'FORBIDDEN', message: 'accepted from loopback only' });
@@ -114,5 +117,5 @@ export function createAudit(
       config.INVARIANTS_REPORT_PATH,
     );
   });
-  return { ops: service.app, logger: log, log: auditLog, start: service.start, stop: service.stop };
+  return { ...service, log: auditLog };
 }

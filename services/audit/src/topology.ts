@@ -6,6 +6,7 @@ import { serviceTopology, TOPIC_NAMES } from '@booking/kit';
 export interface AuditTopics {
   lifecycle: string;
   dlt: string;
+  compensationDlt: string;
   audit: string;
   reconciliation: string;
 }
@@ -13,6 +14,7 @@ export interface AuditTopics {
 export const DEFAULT_TOPICS: AuditTopics = {
   lifecycle: TOPIC_NAMES.lifecycle,
   dlt: TOPIC_NAMES.dlt,
+  compensationDlt: TOPIC_NAMES.compensationDlt,
   audit: TOPIC_NAMES.audit,
   reconciliation: TOPIC_NAMES.reconciliation,
 };
@@ -29,6 +31,7 @@ export const auditTopology = (t: AuditTopics) =>
         doc: 'check each event against the state machine, apply it to the status projection, write a TRANSITION line (ILLEGAL_TRANSITION + alert if it is not legal)',
         writes: [],
         deadLetters: null,
+        unreadable: 'an ALERT line in the trail',
       },
       dlt: {
         group: 'dlt',
@@ -38,6 +41,17 @@ export const auditTopology = (t: AuditTopics) =>
         doc: 'a DEAD_LETTER line, raw bytes masked',
         writes: [],
         deadLetters: null,
+        unreadable: 'an ALERT line in the trail',
+      },
+      compensationDlt: {
+        group: 'compensation-dlt',
+        reads: t.compensationDlt,
+        schema: 'DeadLetter',
+        handler: 'deadLetter',
+        doc: 'a DEAD_LETTER line for a compensation that could not complete (the appointment stays COMPENSATING)',
+        writes: [],
+        deadLetters: null,
+        unreadable: 'an ALERT line in the trail',
       },
       records: {
         group: 'records',
@@ -47,6 +61,7 @@ export const auditTopology = (t: AuditTopics) =>
         doc: 'QUARANTINE and ALERT lines from other services (+ alert)',
         writes: [],
         deadLetters: null,
+        unreadable: 'an ALERT line in the trail',
       },
       decisions: {
         group: 'decisions',
@@ -56,6 +71,7 @@ export const auditTopology = (t: AuditTopics) =>
         doc: "a RECONCILER_DECISION line: the reconciler's decision and the bookings it saw",
         writes: [],
         deadLetters: null,
+        unreadable: 'an ALERT line in the trail',
       },
     },
     http: 'POST /invariants (loopback only): the invariant check against the provider, written to INVARIANTS_REPORT_PATH',

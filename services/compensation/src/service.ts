@@ -3,25 +3,20 @@ import {
   buildService,
   Counter,
   createServiceContext,
-  type Logger,
   providerClientOf,
   retryPolicyOf,
+  type ServiceHandle,
+  type ServiceOptions,
 } from '@booking/kit';
-import type { FastifyInstance } from 'fastify';
 import type { CompensationConfig } from './config.js';
 import { type CompensationTopics, compensateHandler } from './handlers/compensate.js';
 import { compensationTopology, DEFAULT_TOPICS } from './topology.js';
 
-export interface CompensationService {
-  ops: FastifyInstance;
-  logger: Logger;
-  start(): Promise<string>;
-  stop(): Promise<void>;
-}
+export type CompensationService = ServiceHandle;
 
 export function createCompensation(
   config: CompensationConfig,
-  { topics = DEFAULT_TOPICS, logger }: { topics?: CompensationTopics; logger?: Logger } = {},
+  { topics = DEFAULT_TOPICS, logger }: ServiceOptions<CompensationTopics> = {},
 ): CompensationService {
   const ctx = createServiceContext(config, logger);
   const provider = providerClientOf(config);
@@ -42,5 +37,5 @@ export function createCompensation(
     listen: { host: config.COMPENSATION_HTTP_HOST, port: config.COMPENSATION_HTTP_PORT },
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
-  return { ops: service.app, logger: ctx.log, start: service.start, stop: service.stop };
+  return service;
 }

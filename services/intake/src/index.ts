@@ -3,4 +3,4 @@ export { accept, bodyHash } from './handlers/accept.js';
 export { buildHttpApp, type HttpDeps, httpScope } from './http.js';
 export { intakeMetrics } from './metrics.js';
 export { createIntake, type IntakeService } from './service.js';
-export { DEFAULT_TOPICS, type IntakeTopics } from './topology.js';
+export { DEFAULT_TOPICS, type IntakeTopics, intakeTopology } from './topology.js';

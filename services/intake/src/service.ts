@@ -1,22 +1,22 @@
 // Composition root of intake, used by main.ts and by the tests (which pass their own topics).
-import { buildService, claim, createServiceContext, type Logger } from '@booking/kit';
-import type { FastifyInstance } from 'fastify';
+import {
+  buildService,
+  claim,
+  createServiceContext,
+  type ServiceHandle,
+  type ServiceOptions,
+} from '@booking/kit';
 import type { IntakeConfig } from './config.js';
 import { inboundHandler } from './handlers/inbound.js';
 import { buildHttpApp } from './http.js';
 import { intakeMetrics } from './metrics.js';
 import { DEFAULT_TOPICS, type IntakeTopics, intakeTopology } from './topology.js';
 
-export interface IntakeService {
-  app: FastifyInstance;
-  logger: Logger;
-  start(): Promise<string>;
-  stop(): Promise<void>;
-}
+export type IntakeService = ServiceHandle;
 
 export function createIntake(
   config: IntakeConfig,
-  { topics = DEFAULT_TOPICS, logger }: { topics?: IntakeTopics; logger?: Logger } = {},
+  { topics = DEFAULT_TOPICS, logger }: ServiceOptions<IntakeTopics> = {},
 ): IntakeService {
   const ctx = createServiceContext(config, logger);
   const { log, registry, serde, redis } = ctx;
@@ -61,5 +61,5 @@ export function createIntake(
       }),
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
-  return { app: service.app, logger: log, start: service.start, stop: service.stop };
+  return service;
 }

@@ -3,12 +3,12 @@ import { randomUUID } from 'node:crypto';
 import {
   buildService,
   createServiceContext,
-  type Logger,
   pipelineMetrics,
   providerClientOf,
   retryPolicyOf,
+  type ServiceHandle,
+  type ServiceOptions,
 } from '@booking/kit';
-import type { FastifyInstance } from 'fastify';
 import { createCircuit, type ProviderCircuit } from './adapters/circuit.js';
 import { meteredProvider, redisAttemptGuard } from './adapters/ports.js';
 import type { DispatchConfig } from './config.js';
@@ -17,17 +17,13 @@ import { pollHandler } from './handlers/poll.js';
 import { dispatchMetrics } from './metrics.js';
 import { DEFAULT_TOPICS, dispatchTopology } from './topology.js';
 
-export interface DispatchService {
-  ops: FastifyInstance;
-  logger: Logger;
+export interface DispatchService extends ServiceHandle {
   circuit: ProviderCircuit;
-  start(): Promise<string>;
-  stop(): Promise<void>;
 }
 
 export function createDispatch(
   config: DispatchConfig,
-  { topics = DEFAULT_TOPICS, logger }: { topics?: DispatchTopics; logger?: Logger } = {},
+  { topics = DEFAULT_TOPICS, logger }: ServiceOptions<DispatchTopics> = {},
 ): DispatchService {
   const ctx = createServiceContext(config, logger);
   const { log, registry, redis } = ctx;
@@ -78,5 +74,5 @@ export function createDispatch(
     listen: { host: config.DISPATCH_HTTP_HOST, port: config.DISPATCH_HTTP_PORT },
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
-  return { ops: service.app, logger: log, circuit, start: service.start, stop: service.stop };
+  return { ...service, circuit };
 }

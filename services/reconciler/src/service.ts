@@ -1,22 +1,24 @@
 // Composition root of the reconciler, used by main.ts and by the tests.
-import { buildService, Counter, createServiceContext, type Logger, providerClientOf } from '@booking/kit';
-import type { FastifyInstance } from 'fastify';
+import {
+  buildService,
+  Counter,
+  createServiceContext,
+  providerClientOf,
+  type ServiceHandle,
+  type ServiceOptions,
+} from '@booking/kit';
 import type { ReconcilerConfig } from './config.js';
 import { type ReconcilerTopics, reconcileHandler } from './handlers/reconcile.js';
 import { sweepOnce } from './sweep.js';
 import { DEFAULT_TOPICS, reconcilerTopology } from './topology.js';
 
-export interface ReconcilerService {
-  ops: FastifyInstance;
-  logger: Logger;
+export interface ReconcilerService extends ServiceHandle {
   sweep(): Promise<string[]>;
-  start(): Promise<string>;
-  stop(): Promise<void>;
 }
 
 export function createReconciler(
   config: ReconcilerConfig,
-  { topics = DEFAULT_TOPICS, logger }: { topics?: ReconcilerTopics; logger?: Logger } = {},
+  { topics = DEFAULT_TOPICS, logger }: ServiceOptions<ReconcilerTopics> = {},
 ): ReconcilerService {
   const ctx = createServiceContext(config, logger);
   const { log, redis } = ctx;
@@ -66,5 +68,5 @@ export function createReconciler(
     listen: { host: config.RECONCILER_HTTP_HOST, port: config.RECONCILER_HTTP_PORT },
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
-  return { ops: service.app, logger: log, sweep, start: service.start, stop: service.stop };
+  return { ...service, sweep };
 }

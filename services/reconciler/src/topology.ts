@@ -24,6 +24,7 @@ export const reconcilerTopology = (t: ReconcilerTopics) =>
         writes: [t.lifecycle, t.compensation, t.reconciliation, t.audit],
         // A dead letter that cannot even be read is recorded by audit, which reads the same topic.
         deadLetters: null,
+        unreadable: 'skipped here; audit, reading the same topic, writes an ALERT line',
       },
     },
     // Every SWEEP_INTERVAL_MS: appointments stuck past STUCK_AFTER_MS -> DEAD_LETTERED + a dead letter.

@@ -20,6 +20,7 @@ export function consumedTopics(
     { name: names.dlt, schema: 'DeadLetter', lands: 'audit' },
     { name: names.audit, schema: 'AuditRecord', lands: 'audit' },
     { name: names.reconciliation, schema: 'ReconciliationOutcome', lands: 'audit' },
+    { name: names.compensationDlt, schema: 'DeadLetter', lands: 'audit' },
   ];
 }
 

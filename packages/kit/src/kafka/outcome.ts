@@ -105,7 +105,7 @@ export function resolveOutcome(outcome: Outcome, record: DecidedRecord, routes: 
         deadLetter(outcome.reason, outcome.message, outcome.about, outcome.fieldErrors),
         ...(outcome.emit ?? []),
       ];
-      if (outcome.alert) m?.alerts.inc({ kind: outcome.alert });
+      if (outcome.alert) alert(outcome.alert, outcome.about, outcome.reason);
       break;
     case 'retry': {
       if (!routes.retry) throw new Error(`consumer ${routes.consumer} has no retry schedule`);
@@ -143,7 +143,7 @@ export function resolveOutcome(outcome: Outcome, record: DecidedRecord, routes: 
         out = [...(outcome.emit ?? []), ...(outcome.ifRetried ?? []), route.emit];
       } else {
         const reason = outcome.exhaustedReason ?? route.reason;
-        if (outcome.alertIfExhausted) m?.alerts.inc({ kind: outcome.alertIfExhausted });
+        if (outcome.alertIfExhausted) alert(outcome.alertIfExhausted, a, reason);
         out = [
           ...(outcome.emit ?? []),
           deadLetter(reason, route.message, a, undefined, route.attempts, outcome.reason),
@@ -178,6 +178,21 @@ export function resolveOutcome(outcome: Outcome, record: DecidedRecord, routes: 
     }
   }
   return out;
+
+  /** A dead letter a person must look at: counted, and logged as an alert. */
+  function alert(kind: string, a: About, reason: string): void {
+    m?.alerts.inc({ kind });
+    routes.logger.error(
+      {
+        alert: true,
+        kind,
+        appointmentId: a.appointmentId ?? null,
+        correlationId: correlationIdOf(a, record),
+        reason,
+      },
+      `${kind}: dead-lettered, needs a person`,
+    );
+  }
 
   function deadLetter(
     reason: string,

@@ -1,6 +1,6 @@
 // Audit's decisions, with the projection and the trail as plain fakes: the line each record
 // becomes, an illegal transition alerted and not applied, personal data masked.
-import { type ApplyResult, createLogger, lifecycleEvent, type RuntimeRecord } from '@booking/kit';
+import { type ApplyResult, createLogger, lifecycleEvent, recordOf } from '@booking/kit';
 import type { DeadLetter, LifecycleTransition, ReconciliationOutcome } from '@booking/schemas';
 import { describe, expect, it } from 'vitest';
 import type { AuditLine } from '../audit-log.js';
@@ -12,16 +12,8 @@ import {
 } from './records.js';
 
 const ID = '34963e3c-2864-885e-a293-e740cc9d7ef2';
-const record = <T>(value: T, topic = 'life'): RuntimeRecord<T> => ({
-  topic,
-  partition: 1,
-  offset: '12',
-  key: ID,
-  value,
-  headers: {},
-  timestamp: '0',
-  source: { topic, partition: 1, message: { key: Buffer.from(ID), value: Buffer.from([0]), offset: '12' } },
-});
+const record = <T>(value: T, topic = 'life') =>
+  recordOf(topic, value, { key: ID, partition: 1, offset: '12' });
 function audit(applied: ApplyResult['kind'] = 'applied') {
   const lines: AuditLine[] = [];
   const alerts: string[] = [];

@@ -2,7 +2,7 @@
 // cancel that worked, a booking the provider does not know, a duplicate, a retryable failure, and
 // a programming error. (Turning a decision into retry and dead-letter records is the kit's, tested
 // in packages/kit/src/kafka/outcome.test.ts.)
-import { HEADERS, type Outcome, PipelineError, type RuntimeRecord } from '@booking/kit';
+import { type Outcome, PipelineError, recordOf } from '@booking/kit';
 import type { CompensationCommand } from '@booking/schemas';
 import { describe, expect, it } from 'vitest';
 import { compensateHandler } from './compensate.js';
@@ -17,20 +17,7 @@ const command = (cause: CompensationCommand['cause'] = 'LATE_CONFIRMATION'): Com
   requestedAt: 1000,
   correlationId: 'corr-1',
 });
-const record = (c: CompensationCommand, attempt = 1): RuntimeRecord<CompensationCommand> => ({
-  topic: 'comp',
-  partition: 0,
-  offset: '7',
-  key: c.appointmentId,
-  value: c,
-  headers: { [HEADERS.attempt]: String(attempt) },
-  timestamp: '0',
-  source: {
-    topic: 'comp',
-    partition: 0,
-    message: { key: Buffer.from(c.appointmentId), value: Buffer.from([0]), offset: '7' },
-  },
-});
+const record = (c: CompensationCommand, attempt = 1) => recordOf('comp', c, { offset: '7', attempt });
 function decide(cancel: (bookingId: string) => Promise<boolean>, c = command(), attempt = 1) {
   const counted: string[] = [];
   const out = compensateHandler(topics, { cancel, count: (o) => counted.push(o) })(record(c, attempt));

@@ -8,6 +8,7 @@ import {
   createMetricsRegistry,
   HEADERS,
   type RuntimeRecord,
+  recordOf,
   resolveOutcome,
   routesOf,
 } from '@booking/kit';
@@ -32,20 +33,13 @@ const inbound = (o: Partial<InboundRequest> = {}): InboundRequest => ({
   ...o,
 });
 let offset = 0;
-const record = (v: InboundRequest, at = String(offset++)): RuntimeRecord<InboundRequest> => ({
-  topic: 'in',
-  partition: 0,
-  offset: at,
-  key: v.idempotencyKey,
-  value: v,
-  headers: { [HEADERS.correlationId]: 'corr-1' },
-  timestamp: '0',
-  source: {
-    topic: 'in',
-    partition: 0,
-    message: { key: Buffer.from(v.idempotencyKey), value: Buffer.from([7]), offset: at },
-  },
-});
+const record = (v: InboundRequest, at = String(offset++)) =>
+  recordOf('in', v, {
+    key: v.idempotencyKey,
+    offset: at,
+    headers: { [HEADERS.correlationId]: 'corr-1' },
+    raw: Buffer.from([7]),
+  });
 
 function intake() {
   const held = new Map<string, string>();
@@ -95,8 +89,8 @@ describe('inboundHandler decides', () => {
     const first = await i.run(record(inbound(), '42'));
     const again = await i.run(record(inbound(), '42'));
     expect(again.map((e) => e.key)).toEqual(first.map((e) => e.key));
-    expect((again[1]?.value as { eventId: string }).eventId).toBe(
-      (first[1]?.value as { eventId: string }).eventId,
+    expect((again[1]!.value as { eventId: string }).eventId).toBe(
+      (first[1]!.value as { eventId: string }).eventId,
     );
   });
 

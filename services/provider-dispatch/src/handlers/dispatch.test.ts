@@ -6,6 +6,7 @@ import {
   HEADERS,
   type ProviderBooking,
   type RuntimeRecord,
+  recordOf,
   resolveOutcome,
   routesOf,
 } from '@booking/kit';
@@ -36,20 +37,8 @@ const request = (o: Partial<AppointmentRequested> = {}): AppointmentRequested =>
   correlationId: 'corr-1',
   ...o,
 });
-const record = (
-  r: AppointmentRequested,
-  attempt = 1,
-  topic = 'req',
-): RuntimeRecord<AppointmentRequested> => ({
-  topic,
-  partition: 0,
-  offset: '5',
-  key: r.appointmentId,
-  value: r,
-  headers: { [HEADERS.attempt]: String(attempt) },
-  timestamp: '0',
-  source: { topic, partition: 0, message: { key: Buffer.from(ID), value: Buffer.from([0]), offset: '5' } },
-});
+const record = (r: AppointmentRequested, attempt = 1, topic = 'req') =>
+  recordOf(topic, r, { offset: '5', attempt });
 const booking = (status: ProviderBooking['status'], bookingId = 'bk_1'): ProviderBooking => ({
   bookingId,
   externalRef: ID,

@@ -6,6 +6,7 @@ import {
   HEADERS,
   type ProviderBooking,
   type RuntimeRecord,
+  recordOf,
   resolveOutcome,
   routesOf,
 } from '@booking/kit';
@@ -36,16 +37,8 @@ const poll = (o: Partial<ProviderPoll> = {}): ProviderPoll => ({
   duplicateCheck: false,
   ...o,
 });
-const record = (p: ProviderPoll, headers: Record<string, string> = {}): RuntimeRecord<ProviderPoll> => ({
-  topic: 'pend',
-  partition: 0,
-  offset: '3',
-  key: p.appointmentId,
-  value: p,
-  headers: { [HEADERS.attempt]: '2', ...headers },
-  timestamp: '0',
-  source: { topic: 'pend', partition: 0, message: { key: null, value: Buffer.from([0]), offset: '3' } },
-});
+const record = (p: ProviderPoll, headers: Record<string, string> = {}) =>
+  recordOf('pend', p, { offset: '3', headers: { [HEADERS.attempt]: '2', ...headers } });
 const booking = (status: ProviderBooking['status'], bookingId = 'bk_1') =>
   ({ bookingId, externalRef: poll().appointmentId, calendarId: 'cal-x', status }) as ProviderBooking;
 function handler(provider: Partial<DispatchProvider>) {

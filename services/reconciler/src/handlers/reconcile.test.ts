@@ -5,6 +5,7 @@ import {
   PipelineError,
   type ProviderBooking,
   type RuntimeRecord,
+  recordOf,
   resolveOutcome,
   routesOf,
 } from '@booking/kit';
@@ -37,16 +38,7 @@ const letter = (o: Partial<DeadLetter> = {}): DeadLetter => ({
   correlationId: 'c-1',
   ...o,
 });
-const record = (d: DeadLetter): RuntimeRecord<DeadLetter> => ({
-  topic: 'dlt',
-  partition: 0,
-  offset: '8',
-  key: d.appointmentId,
-  value: d,
-  headers: {},
-  timestamp: '0',
-  source: { topic: 'dlt', partition: 0, message: { key: null, value: Buffer.from([0]), offset: '8' } },
-});
+const record = (d: DeadLetter) => recordOf('dlt', d, { offset: '8' });
 const booking = (status: ProviderBooking['status'], bookingId = 'bk_1'): ProviderBooking => ({
   bookingId,
   externalRef: ID,
