@@ -5,14 +5,11 @@ import {
   countsByState,
   createServiceContext,
   fromLoopback,
-  Gauge,
   invariantCheckFromSettings,
   type PoisonSource,
   pipelineMetrics,
   type ServiceHandle,
   type ServiceOptions,
-  STATES,
-  safeKey,
 } from '@booking/kit';
 import { AuditLog } from './audit-log.js';
 import type { AuditConfig } from './config.js';
@@ -22,7 +19,9 @@ import {
   deadLetterHandler,
   lifecycleHandler,
   reconcilerDecisionHandler,
+  unreadableLine,
 } from './handlers/records.js';
+import { appointmentsByState } from './metrics.js';
 import { type AuditTopics, auditTopology, DEFAULT_TOPICS } from './topology.js';
 
 export interface AuditService extends ServiceHandle {
@@ -37,18 +36,7 @@ export function createAudit(
   const { log, registry, redis } = ctx;
   const auditLog = new AuditLog(config.AUDIT_LOG_PATH);
   const { alerts } = pipelineMetrics(registry);
-  new Gauge({
-    name: 'booking_appointments_by_state',
-    help: 'Appointments by current state (the status projection)',
-    labelNames: ['state'],
-    registers: [registry],
-    async collect() {
-      const counts = await countsByState(redis, config.PROJECTION_PREFIX).catch(
-        () => ({}) as Record<string, number>,
-      );
-      for (const s of STATES) this.set({ state: s }, counts[s] ?? 0);
-    },
-  });
+  appointmentsByState(registry, () => countsByState(redis, config.PROJECTION_PREFIX));
   const ports: AuditPorts = {
     apply: (event) => applyTransition(redis, event, config.PROJECTION_TTL_MS, config.PROJECTION_PREFIX),
     append: (lines) => auditLog.append(lines),
@@ -56,27 +44,10 @@ export function createAudit(
     logger: log,
     now: Date.now,
   };
-  // Audit never drops what it cannot read: the line says so, with the key masked.
+  // Audit never drops what it cannot read: an ALERT line says so, with the key masked.
   const unreadable = (source: PoisonSource, error: unknown, reason: string) => {
     alerts.inc({ kind: 'unreadable_record' });
-    void auditLog.append([
-      {
-        auditId: `${source.topic}/${source.partition}/${source.message.offset}`,
-        kind: 'ALERT',
-        // An appointment id as it is; any other key only hashed (it may hold personal data).
-        appointmentId: safeKey(source.message.key),
-        correlationId: null,
-        from: null,
-        to: null,
-        reason: `${reason}: ${(error as Error).message}`,
-        topic: source.topic,
-        partition: source.partition,
-        offset: source.message.offset,
-        at: new Date(Number(source.message.timestamp) || Date.now()).toISOString(),
-        recordedAt: new Date().toISOString(),
-        alert: true,
-      },
-    ]);
+    void auditLog.append([unreadableLine(source, error, reason, Date.now())]);
   };
   const each = { partitions: 6 };
   const service = buildService(ctx, auditTopology(topics), {

@@ -9,6 +9,7 @@ import {
   deadLetterHandler,
   lifecycleHandler,
   reconcilerDecisionHandler,
+  unreadableLine,
 } from './records.js';
 
 const ID = '34963e3c-2864-885e-a293-e740cc9d7ef2';
@@ -114,5 +115,25 @@ describe('audit decides', () => {
       reason: 'COMPENSATE: booking exists but the deadline has passed',
       payload: { decision: 'COMPENSATE', bookingIds: ['bk_1'], trigger: 'DEAD_LETTER' },
     });
+  });
+
+  it('a record it cannot read: an ALERT line, the key hashed unless it is an appointment id', () => {
+    const source = {
+      topic: 'life',
+      partition: 2,
+      message: { key: Buffer.from('jane@example.com'), value: null, offset: '9' },
+    };
+    const line = unreadableLine(source, new Error('bad magic byte'), 'DECODE_FAILED', 0);
+    expect(line).toMatchObject({
+      kind: 'ALERT',
+      alert: true,
+      reason: 'DECODE_FAILED: bad magic byte',
+      offset: '9',
+    });
+    expect(line.appointmentId).toMatch(/^sha256:/);
+    expect(
+      unreadableLine({ ...source, message: { ...source.message, key: Buffer.from(ID) } }, 'x', 'R', 0)
+        .appointmentId,
+    ).toBe(ID);
   });
 });

@@ -2,7 +2,16 @@
 // against the state machine as they are applied: an illegal one is recorded and alerted, never applied.
 // Audit writes no records: every handler decides the line(s), the ports write them.
 import { createHash } from 'node:crypto';
-import { type ApplyResult, emit, type Logger, maskPii, type Outcome, type RuntimeRecord } from '@booking/kit';
+import {
+  type ApplyResult,
+  emit,
+  type Logger,
+  maskPii,
+  type Outcome,
+  type PoisonSource,
+  type RuntimeRecord,
+  safeKey,
+} from '@booking/kit';
 import type { AuditRecord, DeadLetter, LifecycleTransition, ReconciliationOutcome } from '@booking/schemas';
 import type { AuditLine } from '../audit-log.js';
 
@@ -140,5 +149,25 @@ export function reconcilerDecisionHandler(ports: AuditPorts) {
       },
     ]);
     return emit();
+  };
+}
+
+/** The ALERT line for a record audit cannot read: where it was and why; the key only as a hash. */
+export function unreadableLine(source: PoisonSource, error: unknown, reason: string, now: number): AuditLine {
+  return {
+    auditId: `${source.topic}/${source.partition}/${source.message.offset}`,
+    kind: 'ALERT',
+    // An appointment id as it is; any other key only hashed (it may hold personal data).
+    appointmentId: safeKey(source.message.key),
+    correlationId: null,
+    from: null,
+    to: null,
+    reason: `${reason}: ${error instanceof Error ? error.message : String(error)}`,
+    topic: source.topic,
+    partition: source.partition,
+    offset: source.message.offset,
+    at: new Date(Number(source.message.timestamp) || now).toISOString(),
+    recordedAt: new Date(now).toISOString(),
+    alert: true,
   };
 }
