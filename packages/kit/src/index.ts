@@ -33,5 +33,6 @@ export * from './service-config.js';
 export * from './service-context.js';
 export * from './service-declaration.js';
 export * from './shadow.js';
+export * from './stack-clients.js';
 export * from './state-machine.js';
 export * from './topics.js';

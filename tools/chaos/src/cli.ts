@@ -3,17 +3,16 @@
 //  [--until-failure]`: issue 20's reproduction against the services of `./stack/stack.sh up --all`
 // (variables from `./stack/stack.sh env`). Writes results/chaos-broker-restart.json after every
 // round; exit 0 only when every round passed.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
-  AvroSerde,
-  createKafka,
   createLogger,
-  createSchemaRegistry,
+  isPipelineGroup,
+  localHealthUrls,
+  stackClients,
   stackVariable,
-  topicNames,
+  writeJson,
 } from '@booking/kit';
 import { localBroker } from './broker.js';
 import { brokerRestartRound, DEFAULT_ROUND, type RoundResult } from './broker-restart.js';
@@ -45,28 +44,16 @@ if (!broker) {
   process.exit(2);
 }
 const logger = createLogger({ service: 'chaos', level: 'warn', fd: 2 });
-const topics = topicNames(process.env.TOPIC_PREFIX ?? '');
-const services = [
-  'intake:3000',
-  'provider-dispatch:3001',
-  'audit:3002',
-  'compensation:3003',
-  'reconciler:3004',
-];
+const { kafka, serde, topics } = stackClients('chaos', logger);
 const target = {
   intakeUrl: env('INTAKE_URL', 'http://127.0.0.1:3000'),
   apiKey: env('INTAKE_API_KEY'),
-  kafka: createKafka({ clientId: 'chaos', brokers: env('KAFKA_BROKERS').split(','), logger }),
-  serde: new AvroSerde(createSchemaRegistry(env('SCHEMA_REGISTRY_URL'))),
+  kafka,
+  serde,
   topics,
   ledgerUrl: `${env('PROVIDER_URL')}/__mock/ledger`,
-  health: Object.fromEntries(
-    services.map((s) => {
-      const [name, port] = s.split(':');
-      return [name!, `http://127.0.0.1:${port}/healthz`];
-    }),
-  ),
-  groups: (g: string) => /^(intake|provider-dispatch|audit|compensation|reconciler)\./.test(g),
+  health: localHealthUrls(),
+  groups: isPipelineGroup,
   broker,
   logger,
 };
@@ -79,7 +66,6 @@ const options = {
 const rounds: RoundResult[] = [];
 const started = new Date().toISOString();
 const write = () => {
-  mkdirSync(dirname(values.out), { recursive: true });
   const summary = {
     started,
     options,
@@ -91,7 +77,7 @@ const write = () => {
     unhealthyRounds: rounds.filter((r) => r.unhealthy.length > 0).length,
     maxMsToTerminal: Math.max(0, ...rounds.map((r) => r.msToTerminal ?? Number.POSITIVE_INFINITY)),
   };
-  writeFileSync(values.out, `${JSON.stringify({ summary, rounds }, null, 2)}\n`);
+  writeJson(values.out, { summary, rounds });
   return summary;
 };
 for (let n = 1; n <= Number(values.rounds); n++) {

@@ -3,17 +3,16 @@
 // `./stack/stack.sh up --all` (variables from `./stack/stack.sh env`). Writes results/fuzz.json; exit 0
 // only when there was no 5xx, no bad record unaccounted for, every service healthy, every group's
 // lag drained and no personal data in any log.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
-  AvroSerde,
-  createKafka,
   createLogger,
-  createSchemaRegistry,
+  isPipelineGroup,
+  localHealthUrls,
+  stackClients,
   stackVariable,
-  topicNames,
+  writeJson,
 } from '@booking/kit';
 import { fuzz } from './fuzz.js';
 import { materialFor } from './material.js';
@@ -30,27 +29,19 @@ const { values } = parseArgs({
 });
 const env = stackVariable;
 const logger = createLogger({ service: 'fuzz', level: 'error', fd: 2 });
-const names = topicNames(process.env.TOPIC_PREFIX ?? '');
-const serde = new AvroSerde(createSchemaRegistry(env('SCHEMA_REGISTRY_URL')));
+const { kafka, serde, topics: names } = stackClients('fuzz', logger);
 const retryDelays = (process.env.RETRY_DELAYS_MS ?? '1000,4000,16000,60000').split(',').map(Number);
-const ports: Record<string, number> = {
-  intake: 3000,
-  'provider-dispatch': 3001,
-  audit: 3002,
-  compensation: 3003,
-  reconciler: 3004,
-};
 const result = await fuzz(
   {
     intakeUrl: env('INTAKE_URL', 'http://127.0.0.1:3000'),
     apiKey: env('INTAKE_API_KEY'),
-    kafka: createKafka({ clientId: 'fuzz', brokers: env('KAFKA_BROKERS').split(','), logger }),
+    kafka,
     serde,
     topics: consumedTopics(names, retryDelays),
     material: materialFor(serde, foreignOf(names)),
     auditLogPath: join(ROOT, 'logs', 'audit.jsonl'),
-    health: Object.fromEntries(Object.entries(ports).map(([n, p]) => [n, `http://127.0.0.1:${p}/healthz`])),
-    groups: (g) => /^(intake|provider-dispatch|audit|compensation|reconciler)\./.test(g),
+    health: localHealthUrls(),
+    groups: isPipelineGroup,
     logs: [join(ROOT, 'logs')],
     logger,
   },
@@ -62,8 +53,7 @@ const result = await fuzz(
     settleBoundMs: 180_000,
   },
 );
-mkdirSync(dirname(values.out), { recursive: true });
-writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
+writeJson(values.out, result);
 process.stdout.write(
   `${JSON.stringify({
     passed: result.passed,
