@@ -11,7 +11,7 @@
 #                                 so the current build runs
 #   ./stack/stack.sh status       exit 0 only when Kafka, the registry and Redis all answer
 #   ./stack/stack.sh down [--purge]  stop what `up` started (--purge also deletes the data)
-#   ./stack/stack.sh env          print KAFKA_BROKERS=…, SCHEMA_REGISTRY_URL=…, REDIS_URL=… lines
+#   ./stack/stack.sh env          print export KAFKA_BROKERS=…, SCHEMA_REGISTRY_URL=…, REDIS_URL=… lines
 #
 # KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL already set: use that cluster, start nothing.
 # STACK=docker: the same parts from docker-compose.yml.
@@ -479,14 +479,18 @@ cmd_down() {
 
 cmd_env() {
   ensure_secrets
-  echo "KAFKA_BROKERS=$(brokers)"
-  echo "SCHEMA_REGISTRY_URL=$(registry_url)"
-  echo "REDIS_URL=$(redis_url)"
-  echo "PROVIDER_URL=$(production_provider_url)"
-  echo "SHADOW_INTAKE_URL=http://127.0.0.1:3010"
-  echo "SANDBOX_PROVIDER_URL=$SANDBOX_URL"
-  echo "SHADOW_REDIS_URL=$(shadow_redis_url)"
-  cat "$STATE/secrets.env"
+  # `export` lines: after `eval "$(./stack/stack.sh env)"` the tools started from that shell
+  # (npm run fuzz, chaos, dlt, bench) see them too, not only the shell itself.
+  {
+    echo "KAFKA_BROKERS=$(brokers)"
+    echo "SCHEMA_REGISTRY_URL=$(registry_url)"
+    echo "REDIS_URL=$(redis_url)"
+    echo "PROVIDER_URL=$(production_provider_url)"
+    echo "SHADOW_INTAKE_URL=http://127.0.0.1:3010"
+    echo "SANDBOX_PROVIDER_URL=$SANDBOX_URL"
+    echo "SHADOW_REDIS_URL=$(shadow_redis_url)"
+    cat "$STATE/secrets.env"
+  } | sed 's/^/export /'
 }
 
 # Sourced (tests, debugging): define the functions only.

@@ -115,6 +115,7 @@ async function fromStackScript(): Promise<StackEnv> {
   const env = Object.fromEntries(
     stdout
       .split('\n')
+      .map((l) => l.replace(/^export /, ''))
       .filter((l) => l.includes('='))
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
