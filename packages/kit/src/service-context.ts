@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { BaseConfig } from './config.js';
-import { createKafka } from './kafka/client.js';
+import { createKafka, TRANSACTION_RETRY } from './kafka/client.js';
 import { ConsumerRuntime, type ConsumerRuntimeOptions } from './kafka/consumer-runtime.js';
 import { AvroSerde, createSchemaRegistry } from './kafka/serde.js';
 import { TransactionalSender } from './kafka/transactional-sender.js';
@@ -36,12 +36,20 @@ export interface ServiceContext {
 /** What a service says about one of its consumers; the rest comes from the service context. */
 export type ConsumerDeclaration<T> = Omit<
   ConsumerRuntimeOptions<T>,
-  'kafka' | 'serde' | 'logger' | 'metrics' | 'stuckAfterMs'
+  'kafka' | 'producerKafka' | 'serde' | 'logger' | 'metrics' | 'stuckAfterMs'
 >;
 
 export function createServiceContext(config: BaseConfig, logger?: Logger): ServiceContext {
   const log = logger ?? createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
   const kafka = createKafka({ clientId: config.SERVICE_NAME, brokers: config.KAFKA_BROKERS, logger: log });
+  // Producers (every one transactional) on a client of their own, with the short retry that
+  // CONCURRENT_TRANSACTIONS needs; consumers and admin keep kafkajs's default back-off.
+  const producerKafka = createKafka({
+    clientId: config.SERVICE_NAME,
+    brokers: config.KAFKA_BROKERS,
+    logger: log,
+    retry: TRANSACTION_RETRY,
+  });
   // Lazy: a service that never uses Redis (compensation) never connects.
   const redis = new Redis(config.REDIS_URL, {
     maxRetriesPerRequest: 2,
@@ -61,7 +69,7 @@ export function createServiceContext(config: BaseConfig, logger?: Logger): Servi
     redis,
     sender: (name) =>
       new TransactionalSender({
-        kafka,
+        kafka: producerKafka,
         transactionalId: `${config.SERVICE_NAME}.${name}.${instance}`,
         serde,
         logger: log,
@@ -72,6 +80,7 @@ export function createServiceContext(config: BaseConfig, logger?: Logger): Servi
       new ConsumerRuntime({
         ...declaration,
         kafka,
+        producerKafka,
         serde,
         logger: log,
         metrics: registry,

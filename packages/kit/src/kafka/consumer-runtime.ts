@@ -50,6 +50,8 @@ export type PoisonSource = RecordSource;
 export interface ConsumerRuntimeOptions<T> {
   name: string;
   kafka: Kafka;
+  /** The client its transactional producer uses (default `kafka`): one with TRANSACTION_RETRY. */
+  producerKafka?: Kafka;
   groupId: string;
   topics: string[];
   /** The contract this consumer reads: records are resolved into it, from a writer schema registered under their topic's subject. */
@@ -154,7 +156,7 @@ export class ConsumerRuntime<T> {
   constructor(private readonly opts: ConsumerRuntimeOptions<T>) {
     if (opts.transactional !== false) {
       this.sender = new TransactionalSender({
-        kafka: opts.kafka,
+        kafka: opts.producerKafka ?? opts.kafka,
         transactionalId: `${opts.groupId}.${opts.name}.${randomUUID()}`,
         serde: opts.serde,
         logger: opts.logger,
