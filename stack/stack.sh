@@ -333,7 +333,9 @@ start_set() {
       continue
     fi
     log "$name: starting on $port (log: logs/$name.log)"
-    (cd "$ROOT" && $envfn && exec nohup node "$entry" >>"$ROOT/logs/$name.log" 2>&1 </dev/null) &
+    # SERVICE_NODE_OPTIONS: node flags for the services only (profiling: --cpu-prof --cpu-prof-dir=DIR).
+    # shellcheck disable=SC2086
+    (cd "$ROOT" && $envfn && exec nohup node ${SERVICE_NODE_OPTIONS:-} "$entry" >>"$ROOT/logs/$name.log" 2>&1 </dev/null) &
     echo $! >"$STATE/$name.pid"
   done
   for s in "$@"; do

@@ -1,5 +1,12 @@
 // kafkajs client with its log lines routed into pino, and producers that can never auto-create.
-import { Kafka, logLevel, Partitioners, type Producer, type ProducerConfig, type RetryOptions } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Producer,
+  type ProducerConfig,
+  type RetryOptions,
+} from 'kafkajs';
 import type { Logger } from '../logger.js';
 
 export interface KafkaOptions {
