@@ -2,6 +2,7 @@
 // The TTL must cover the whole retry and replay window (house rule 3).
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { type RedisScript, runScript } from './redis-scripts.js';
 
 export interface ClaimResult {
   /** True when this caller set the key. */
@@ -40,17 +41,25 @@ export async function claimMany(
   });
 }
 
-const COMPARE_AND_SET = `
+const COMPARE_AND_SET: RedisScript = {
+  name: 'bookingCompareAndSet',
+  keys: 1,
+  lua: `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 end
-return nil`;
+return nil`,
+};
 
-const COMPARE_AND_DELETE = `
+const COMPARE_AND_DELETE: RedisScript = {
+  name: 'bookingCompareAndDelete',
+  keys: 1,
+  lua: `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
-return 0`;
+return 0`,
+};
 
 /** Replaces the value only while we still hold it (e.g. "accepting" → the stored response). */
 export async function replaceClaim(
@@ -60,7 +69,7 @@ export async function replaceClaim(
   next: string,
   ttlMs: number,
 ): Promise<boolean> {
-  return (await redis.eval(COMPARE_AND_SET, 1, key, expected, next, String(ttlMs))) !== null;
+  return (await runScript(redis, COMPARE_AND_SET, [key], [expected, next, String(ttlMs)])) !== null;
 }
 
 /**
@@ -81,5 +90,5 @@ export async function settleClaim(
 
 /** Releases a claim only if we still hold it (a failed side effect may be tried again). */
 export async function releaseClaim(redis: Redis, key: string, value: string): Promise<boolean> {
-  return (await redis.eval(COMPARE_AND_DELETE, 1, key, value)) === 1;
+  return (await runScript(redis, COMPARE_AND_DELETE, [key], [value])) === 1;
 }

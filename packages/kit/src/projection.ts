@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { LifecycleTransition } from '@booking/schemas';
 import type { Redis } from 'ioredis';
+import { type RedisScript, runScript } from './redis-scripts.js';
 import { INITIAL_STATE, TRANSITIONS } from './state-machine.js';
 
 export interface AppointmentView {
@@ -18,16 +19,17 @@ export interface AppointmentView {
   history: { from: string | null; to: string; at: string; reason: string | null }[];
 }
 
-// KEYS[1] the appointment, KEYS[2] the counts by state. ARGV: event JSON, TTL ms, legal-moves JSON.
+// KEYS[1] the appointment, KEYS[2] the counts by state. ARGV: event JSON, TTL ms; the legal moves
+// are written into the script (they change only with the code).
 // An event whose `from` is not the current state, or whose move the state machine forbids, is not
 // applied: the caller records and alerts it.
-const APPLY = `
+const APPLY_LUA = `
 local raw = redis.call('GET', KEYS[1])
 local doc
 if raw then doc = cjson.decode(raw) else doc = { history = {}, events = {}, attempts = 0 } end
 local e = cjson.decode(ARGV[1])
 for _, id in ipairs(doc.events) do if id == e.eventId then return 'duplicate' end end
-local legal = cjson.decode(ARGV[3])
+local legal = cjson.decode(LEGAL_MOVES_JSON)
 local current = doc.state
 local from = e.from
 if from == cjson.null then from = nil end
@@ -52,6 +54,16 @@ redis.call('HINCRBY', KEYS[2], e.to, 1)
 return 'applied'`;
 
 const LEGAL_MOVES = JSON.stringify({ '(none)': [INITIAL_STATE], ...TRANSITIONS });
+const APPLY: RedisScript = {
+  name: 'bookingApplyTransition',
+  keys: 2,
+  lua: `local LEGAL_MOVES_JSON = ${luaString(LEGAL_MOVES)}\n${APPLY_LUA}`,
+};
+
+/** A Lua long string holding `text` (the JSON has no closing long brackets). */
+function luaString(text: string): string {
+  return `[==[${text}]==]`;
+}
 
 export type ApplyResult =
   | { kind: 'applied' }
@@ -84,14 +96,11 @@ export async function applyTransition(
     atMs: event.at,
   });
   const r = String(
-    await redis.eval(
+    await runScript(
+      redis,
       APPLY,
-      2,
-      projectionKey(event.appointmentId, prefix),
-      `${prefix}counts`,
-      payload,
-      String(ttlMs),
-      LEGAL_MOVES,
+      [projectionKey(event.appointmentId, prefix), `${prefix}counts`],
+      [payload, String(ttlMs)],
     ),
   );
   if (r === 'applied') return { kind: 'applied' };

@@ -49,7 +49,8 @@ export function createAudit(
     alerts.inc({ kind: 'unreadable_record' });
     void auditLog.append([unreadableLine(source, error, reason, Date.now())]);
   };
-  const each = { partitions: 6 };
+  // Records of different appointments side by side; one appointment's stay in order.
+  const each = { partitions: 6, keys: 16 };
   const service = buildService(ctx, auditTopology(topics), {
     groupPrefix: config.GROUP_PREFIX,
     handlers: {

@@ -1,7 +1,13 @@
 // The outside world of provider-dispatch's handlers, as small ports: the provider (metered, creates
 // through the circuit breaker) and the per-appointment lock and "sent to the provider" marker in
 // Redis. The handlers decide; these act. Unit tests pass plain fakes instead.
-import { claim, type ProviderBooking, type ProviderClient, releaseClaim } from '@booking/kit';
+import {
+  type ProviderBooking,
+  type ProviderClient,
+  type RedisScript,
+  releaseClaim,
+  runScript,
+} from '@booking/kit';
 import type { Redis } from 'ioredis';
 import type { DispatchMetrics } from '../metrics.js';
 import type { GuardedOutcome, ProviderCircuit } from './circuit.js';
@@ -61,30 +67,36 @@ export interface AttemptGuard {
   end(appointmentId: string, holder: string): Promise<void>;
 }
 
+/**
+ * Takes the lock and the marker in one round trip: `SET lock NX`, and only then `SET marker NX`.
+ * Was two claims (issue 13: two Redis round trips per attempt).
+ */
+const BEGIN_ATTEMPT: RedisScript = {
+  name: 'bookingBeginDispatch',
+  keys: 2,
+  lua: `
+if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 'busy' end
+if redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4], 'NX') then return 'first' end
+return 'again'`,
+};
+
 export function redisAttemptGuard(
   redis: Redis,
   o: { lockTtlMs: number; markerTtlMs: number; now?: () => number },
 ): AttemptGuard {
   const lockKey = (id: string) => `lock:dispatch:${id}`;
-  const end = async (id: string, holder: string) => {
-    await releaseClaim(redis, lockKey(id), holder).catch(() => false);
-  };
   return {
     async begin(id, holder) {
-      if (!(await claim(redis, lockKey(id), holder, o.lockTtlMs)).won) return 'busy';
-      try {
-        const marker = await claim(
-          redis,
-          `idem:dispatch:${id}`,
-          String((o.now ?? Date.now)()),
-          o.markerTtlMs,
-        );
-        return marker.won ? 'first' : 'again';
-      } catch (err) {
-        await end(id, holder);
-        throw err;
-      }
+      const at = String((o.now ?? Date.now)());
+      return (await runScript(
+        redis,
+        BEGIN_ATTEMPT,
+        [lockKey(id), `idem:dispatch:${id}`],
+        [holder, String(o.lockTtlMs), at, String(o.markerTtlMs)],
+      )) as AttemptStart;
     },
-    end,
+    async end(id, holder) {
+      await releaseClaim(redis, lockKey(id), holder).catch(() => false);
+    },
   };
 }
