@@ -7,7 +7,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   AvroSerde,
@@ -19,6 +20,7 @@ import {
   topicNames,
 } from '@booking/kit';
 import { Partitioners } from 'kafkajs';
+import { type CpuPerBooking, cpuPerBooking, sampleCpu } from './cpu.js';
 import {
   type PipelineResult,
   pipelineResult,
@@ -80,6 +82,18 @@ const logger = createLogger({ service: 'bench', level: 'warn', fd: 2 });
 const kafka = createKafka({ clientId: `booking-bench-${runId}`, brokers, logger });
 const serde = new AvroSerde(createSchemaRegistry(registryUrl));
 const say = (s: string) => process.stderr.write(`${s}\n`);
+const STATE_DIR =
+  process.env.STACK_STATE_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '.stack');
+function sayCpu(cpu: CpuPerBooking | undefined): void {
+  if (!cpu) return;
+  say(
+    `  CPU per confirmed booking: services ${cpu.services_ms_per_booking} ms, all ${cpu.all_ms_per_booking} ms (${Object.entries(
+      cpu.cpu_ms,
+    )
+      .map(([n, ms]) => `${n} ${ms}`)
+      .join(', ')} ms)`,
+  );
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, done: () => boolean, boundMs: number): Promise<boolean> {
@@ -160,8 +174,14 @@ interface Lifecycle {
  * upstream producer would (docs/producers.md); acceptance and final state read from the lifecycle
  * topic, so the pipeline's own timestamps give the latency.
  */
-async function pipeline(perS: number, seconds: number): Promise<PipelineResult> {
-  const source = `bench-${runId}-${perS}`;
+async function pipeline(
+  phase: string,
+  perS: number,
+  seconds: number,
+): Promise<PipelineResult & { cpu?: CpuPerBooking }> {
+  // Keys of their own per phase: a phase at the warm-up's rate used to replay the warm-up's keys.
+  const source = `bench-${runId}-${phase}-${perS}`;
+  const cpuBefore = sampleCpu(STATE_DIR);
   const traces = new Map<string, Trace>();
   const groupId = `bench.lifecycle.${source}`;
   // The group starts where the lifecycle topic ends now: its offsets are set before it first joins,
@@ -237,7 +257,12 @@ async function pipeline(perS: number, seconds: number): Promise<PipelineResult> 
     const produceMs = Date.now() - t0;
     say(`  produced ${produced} in ${(produceMs / 1000).toFixed(1)} s; waiting for final states`);
     await until('settling', () => settled >= produced, drainMs);
-    return pipelineResult({ targetRate: perS, durationS: seconds, produced, produceMs }, traces.values());
+    const result = pipelineResult(
+      { targetRate: perS, durationS: seconds, produced, produceMs },
+      traces.values(),
+    );
+    const cpu = cpuPerBooking(cpuBefore, sampleCpu(STATE_DIR), result.confirmed);
+    return Object.keys(cpu.cpu_ms).length > 0 ? { ...result, cpu } : result;
   } finally {
     await Promise.allSettled([consumer.disconnect(), producer.disconnect()]);
   }
@@ -248,8 +273,8 @@ const result: {
   started_at: string;
   machine: { cpus: number; node: string };
   raw?: RawResult;
-  latency?: PipelineResult;
-  throughput?: PipelineResult;
+  latency?: PipelineResult & { cpu?: CpuPerBooking };
+  throughput?: PipelineResult & { cpu?: CpuPerBooking };
   verdicts?: ReturnType<typeof verdicts>;
 } = {
   run_id: runId,
@@ -264,20 +289,22 @@ if (rawCount > 0) {
 if (warmupS > 0 && (latencyS > 0 || durationS > 0)) {
   // Freshly started services compile, connect and join first: not what a steady state costs.
   say(`warm-up: 100 bookings/s for ${warmupS} s (not measured)`);
-  await pipeline(100, warmupS);
+  await pipeline('warmup', 100, warmupS);
 }
 if (latencyS > 0) {
   say(`latency: ${latencyRate} bookings/s for ${latencyS} s`);
-  result.latency = await pipeline(latencyRate, latencyS);
+  result.latency = await pipeline('latency', latencyRate, latencyS);
   const l = result.latency.latency_accepted_to_confirmed;
   say(`  accepted -> CONFIRMED p50 ${l.p50_ms} ms, p95 ${l.p95_ms} ms, p99 ${l.p99_ms} ms`);
   for (const [stage, p] of Object.entries(result.latency.stages))
     say(`    ${stage}: p50 ${p.p50_ms} ms, p95 ${p.p95_ms} ms`);
+  sayCpu(result.latency.cpu);
 }
 if (durationS > 0) {
   say(`throughput: ${rate} bookings/s for ${durationS} s`);
-  result.throughput = await pipeline(rate, durationS);
+  result.throughput = await pipeline('throughput', rate, durationS);
   say(`  ${result.throughput.confirmed_per_s}/s confirmed, ${result.throughput.unfinished} unfinished`);
+  sayCpu(result.throughput.cpu);
 }
 result.verdicts = verdicts(result);
 await mkdir(dirname(values.out), { recursive: true });
