@@ -162,9 +162,10 @@ export function resolveOutcome(outcome: Outcome, record: DecidedRecord, routes: 
       if (t.since !== undefined && TERMINAL.has(t.to))
         m.endToEnd.observe({ to: t.to }, (now() - t.since) / 1000);
     }
+    // At debug: about five a booking; audit's trail holds every transition for good (issue 13).
     if (e.transition) {
       const t = e.transition;
-      routes.logger.info(
+      routes.logger.debug(
         {
           appointmentId: t.appointmentId,
           correlationId: t.correlationId,
