@@ -163,7 +163,10 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
       PROJECTION_PREFIX: projectionPrefix,
       ...opts.intake,
     }),
-    { topics, logger: createLogger({ service: 'intake', level: 'debug', destination: intakeLogs.destination }) },
+    {
+      topics,
+      logger: createLogger({ service: 'intake', level: 'debug', destination: intakeLogs.destination }),
+    },
   );
   const dispatchEnv: Record<string, string> = {
     ...common,
@@ -184,7 +187,11 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     ? undefined
     : createDispatch(config(dispatchConfigSchema, dispatchEnv), {
         topics,
-        logger: createLogger({ service: 'provider-dispatch', level: 'debug', destination: dispatchLogs.destination }),
+        logger: createLogger({
+          service: 'provider-dispatch',
+          level: 'debug',
+          destination: dispatchLogs.destination,
+        }),
       });
   const auditLogs = capture(join(ROOT, 'logs', 'tests', `${prefix}.audit.log`));
   const audit = createAudit(
@@ -199,7 +206,10 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
       PROVIDER_LEDGER_URL: `${mockUrl}/__mock/ledger`,
       INVARIANTS_REPORT_PATH: join(ROOT, 'logs', 'tests', `${prefix}.invariants.json`),
     }),
-    { topics, logger: createLogger({ service: 'audit', level: 'debug', destination: auditLogs.destination }) },
+    {
+      topics,
+      logger: createLogger({ service: 'audit', level: 'debug', destination: auditLogs.destination }),
+    },
   );
   const compensationLogs = capture(join(ROOT, 'logs', 'tests', `${prefix}.compensation.log`));
   const compensationEnv: Record<string, string> = {
@@ -215,7 +225,11 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     ? undefined
     : createCompensation(config(compensationConfigSchema, compensationEnv), {
         topics,
-        logger: createLogger({ service: 'compensation', level: 'debug', destination: compensationLogs.destination }),
+        logger: createLogger({
+          service: 'compensation',
+          level: 'debug',
+          destination: compensationLogs.destination,
+        }),
       });
   const reconcilerLogs = capture(join(ROOT, 'logs', 'tests', `${prefix}.reconciler.log`));
   const reconciler = createReconciler(
@@ -229,7 +243,14 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
       GROUP_PREFIX: `${prefix}.reconciler`,
       ...opts.reconciler,
     }),
-    { topics, logger: createLogger({ service: 'reconciler', level: 'debug', destination: reconcilerLogs.destination }) },
+    {
+      topics,
+      logger: createLogger({
+        service: 'reconciler',
+        level: 'debug',
+        destination: reconcilerLogs.destination,
+      }),
+    },
   );
   const [intakeUrl, dispatchUrl, auditUrl, compensationUrl, reconcilerUrl] = await Promise.all([
     intake.start(),
