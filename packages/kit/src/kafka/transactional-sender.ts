@@ -41,8 +41,15 @@ export interface TransactionalSenderOptions {
   metrics?: Registry;
   /** Bound on one transaction (begin, produce, offsets, commit); past it the producer is retired. */
   attemptTimeoutMs?: number;
-  /** Transactions tried for one group of sends before its callers are failed. */
+  /** At most this many transactions for one group of sends (default: as many as `budgetMs` allows). */
   maxAttempts?: number;
+  /**
+   * How long a group of sends is tried before its callers are failed (default 45 s): a broker
+   * restart of half a minute is ridden out, not passed on. With kafkajs's short retry for
+   * transactions (TRANSACTION_RETRY) four attempts took under 20 s, and a consumer then handled
+   * its records again while the broker was still away (issue 13, the broker-restart fault test).
+   */
+  budgetMs?: number;
 }
 
 /** A record ready to send: its value encoded, its size checked. */
@@ -134,6 +141,7 @@ export class TransactionalSender {
   private closed = false;
   private readonly attemptTimeoutMs: number;
   private readonly maxAttempts: number;
+  private readonly budgetMs: number;
   private readonly metrics: ReturnType<typeof senderMetrics>;
   /** Producers retired so far (for tests and logs). */
   replacements = 0;
@@ -142,7 +150,8 @@ export class TransactionalSender {
 
   constructor(private readonly opts: TransactionalSenderOptions) {
     this.attemptTimeoutMs = opts.attemptTimeoutMs ?? 10_000;
-    this.maxAttempts = opts.maxAttempts ?? 4;
+    this.maxAttempts = opts.maxAttempts ?? Number.POSITIVE_INFINITY;
+    this.budgetMs = opts.budgetMs ?? 45_000;
     this.metrics = senderMetrics(opts.metrics);
   }
 
@@ -240,7 +249,9 @@ export class TransactionalSender {
     const records = group.flatMap((w) => w.records);
     const offsets = mergeOffsets(group.flatMap((w) => w.offsets));
     let lastError: unknown;
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+    const started = Date.now();
+    const more = (attempt: number) => attempt < this.maxAttempts && Date.now() - started < this.budgetMs;
+    for (let attempt = 1; ; attempt++) {
       if (this.closed) break;
       const producer = await withTimeout(this.current(), this.attemptTimeoutMs, 'producer start').catch(
         (err: unknown) => err as Error,
@@ -261,7 +272,8 @@ export class TransactionalSender {
           this.retire(producer, err, attempt);
         }
       }
-      if (attempt < this.maxAttempts) await sleep(Math.min(2000, 100 * 2 ** (attempt - 1)));
+      if (!more(attempt)) break;
+      await sleep(Math.min(2000, 100 * 2 ** (attempt - 1)));
     }
     if (lastError === undefined)
       throw new SendFailedError(`sender ${this.opts.name} closed before the records were committed`);
