@@ -215,6 +215,7 @@ async function pipeline(
           else if (value.to === 'DISPATCHING') t.dispatchingAt ??= Number(value.at);
           else if (TERMINAL.has(value.to) && !t.terminal) {
             t.terminal = { state: value.to, at: Number(value.at) };
+            t.seenAt = Date.now();
             settled++;
           }
         }
@@ -235,7 +236,10 @@ async function pipeline(
         const messages = [];
         for (let i = produced; i < due; i++) {
           const idempotencyKey = `${source}-${i}`;
-          traces.set(appointmentIdFor(`kafka:${source}`, idempotencyKey), { sentAt: Date.now() });
+          traces.set(appointmentIdFor(`kafka:${source}`, idempotencyKey), {
+            sentAt: Date.now(),
+            scheduledAt: t0 + Math.floor((i * 1000) / perS),
+          });
           messages.push({
             key: `${source}:${idempotencyKey}`,
             value: await serde.encode(topics.inbound, {
@@ -296,6 +300,8 @@ if (latencyS > 0) {
   result.latency = await pipeline('latency', latencyRate, latencyS);
   const l = result.latency.latency_accepted_to_confirmed;
   say(`  accepted -> CONFIRMED p50 ${l.p50_ms} ms, p95 ${l.p95_ms} ms, p99 ${l.p99_ms} ms`);
+  const o = result.latency.latency_scheduled_to_seen_confirmed;
+  say(`  scheduled -> CONFIRMED seen (open loop) p50 ${o.p50_ms} ms, p95 ${o.p95_ms} ms, p99 ${o.p99_ms} ms`);
   for (const [stage, p] of Object.entries(result.latency.stages))
     say(`    ${stage}: p50 ${p.p50_ms} ms, p95 ${p.p95_ms} ms`);
   sayCpu(result.latency.cpu);

@@ -22,6 +22,23 @@ describe('pipelineResult', () => {
     });
     expect(r.latency_accepted_to_confirmed).toMatchObject({ count: 3, p50_ms: 40, max_ms: 400 });
   });
+
+  it('measures the open loop from the scheduled send time, so a late send is not forgiven', () => {
+    const traces = [
+      // Sent 300 ms after its slot (the generator fell behind): counted from the slot.
+      {
+        scheduledAt: 0,
+        sentAt: 300,
+        acceptedAt: 310,
+        terminal: { state: 'CONFIRMED', at: 320 },
+        seenAt: 330,
+      },
+      { scheduledAt: 10, sentAt: 10, acceptedAt: 20, terminal: { state: 'CONFIRMED', at: 30 }, seenAt: 40 },
+    ];
+    const r = pipelineResult({ targetRate: 100, durationS: 1, produced: 2, produceMs: 1000 }, traces);
+    expect(r.latency_scheduled_to_seen_confirmed).toMatchObject({ count: 2, max_ms: 330 });
+    expect(r.latency_accepted_to_confirmed).toMatchObject({ max_ms: 10 });
+  });
 });
 
 describe('verdicts', () => {

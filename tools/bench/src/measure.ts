@@ -6,6 +6,13 @@ import { type Percentiles, percentiles } from '@booking/compare';
 export interface Trace {
   /** When the bench produced the request. */
   sentAt?: number;
+  /**
+   * When the request was due by the schedule (start + i / rate): a request sent late because the
+   * load generator fell behind still counts from when it should have gone (no coordinated omission).
+   */
+  scheduledAt?: number;
+  /** When the bench's read_committed consumer saw the terminal transition. */
+  seenAt?: number;
   acceptedAt?: number;
   /** The first DISPATCHING transition (provider-dispatch took it). */
   dispatchingAt?: number;
@@ -28,6 +35,11 @@ export interface PipelineResult {
   /** CONFIRMED per second from the first acceptance to the last confirmation. */
   confirmed_per_s: number | null;
   latency_accepted_to_confirmed: Percentiles;
+  /**
+   * Open loop: from each request's scheduled send time to CONFIRMED as a read_committed consumer sees
+   * it. What a client of the pipeline waits; the figure the targets are read against.
+   */
+  latency_scheduled_to_seen_confirmed: Percentiles;
   /** Where the time goes, for CONFIRMED bookings: each stage's percentiles. */
   stages: {
     produced_to_accepted: Percentiles;
@@ -42,6 +54,7 @@ export function pipelineResult(
 ): PipelineResult {
   const byState: Record<string, number> = {};
   const latencies: number[] = [];
+  const openLoop: number[] = [];
   const stages = { intake: [] as number[], queue: [] as number[], provider: [] as number[] };
   let accepted = 0;
   let first = Number.POSITIVE_INFINITY;
@@ -58,6 +71,7 @@ export function pipelineResult(
     if (t.terminal.state === 'CONFIRMED') {
       lastConfirmed = Math.max(lastConfirmed, t.terminal.at);
       if (t.acceptedAt !== undefined) latencies.push(t.terminal.at - t.acceptedAt);
+      if (t.scheduledAt !== undefined && t.seenAt !== undefined) openLoop.push(t.seenAt - t.scheduledAt);
       if (t.sentAt !== undefined && t.acceptedAt !== undefined) stages.intake.push(t.acceptedAt - t.sentAt);
       if (t.acceptedAt !== undefined && t.dispatchingAt !== undefined)
         stages.queue.push(t.dispatchingAt - t.acceptedAt);
@@ -77,6 +91,7 @@ export function pipelineResult(
     unfinished: o.produced - terminal,
     confirmed_per_s: confirmed > 0 && span > 0 ? round(confirmed / (span / 1000)) : null,
     latency_accepted_to_confirmed: percentiles(latencies),
+    latency_scheduled_to_seen_confirmed: percentiles(openLoop),
     stages: {
       produced_to_accepted: percentiles(stages.intake),
       accepted_to_dispatching: percentiles(stages.queue),
