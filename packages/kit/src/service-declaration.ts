@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { ConsumerRuntime, PoisonReason, PoisonSource, RuntimeRecord } from './kafka/consumer-runtime.js';
 import { deadLetterEmit } from './kafka/dead-letter.js';
+import type { Emit } from './kafka/emit.js';
 import { type Outcome, type OutcomeRoutes, resolveOutcome } from './kafka/outcome.js';
 import type { RetryPolicy } from './kafka/retry-policy.js';
 import type { TransactionalSender } from './kafka/transactional-sender.js';
@@ -183,6 +184,20 @@ export function routesOf(
     ...(metrics ? { metrics } : {}),
     ...(now ? { now } : {}),
   };
+}
+
+/**
+ * A handler run as the runtime runs it: its decision turned into records by the consumer's declared
+ * routes (an undeclared output throws). For handler unit tests.
+ */
+export function asDeclared<T>(
+  name: string,
+  c: ConsumerTopology,
+  handle: Handler<T>,
+  o: { logger: Logger; now?: () => number },
+): (record: RuntimeRecord<T>) => Promise<Emit[]> {
+  const routes = routesOf(name, c, o.logger, undefined, o.now);
+  return async (record) => resolveOutcome(await handle(record), record, routes);
 }
 
 function consumerOf<C extends Record<string, ConsumerTopology>>(

@@ -2,15 +2,13 @@
 // SET NX (the real Redis is exercised by tests/integration/intake-accept.test.ts), turned into
 // records the way the runtime does (the inbound consumer's declared routes).
 import {
+  asDeclared,
   type ClaimResult,
   Counter,
   createLogger,
   createMetricsRegistry,
   HEADERS,
-  type RuntimeRecord,
   recordOf,
-  resolveOutcome,
-  routesOf,
 } from '@booking/kit';
 import type { DeadLetter, InboundRequest } from '@booking/schemas';
 import { describe, expect, it } from 'vitest';
@@ -60,12 +58,7 @@ function intake() {
     logger,
     metrics: metrics as never,
   });
-  const run = async (r: RuntimeRecord<InboundRequest>) =>
-    resolveOutcome(
-      await handle(r),
-      r,
-      routesOf('inbound', consumer, logger, undefined, () => NOW),
-    );
+  const run = asDeclared('inbound', consumer, handle, { logger, now: () => NOW });
   return { run, held };
 }
 

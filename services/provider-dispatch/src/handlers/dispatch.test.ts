@@ -1,15 +1,7 @@
 // The dispatch handler's decisions, with the provider, the lock and the marker as plain fakes, turned
 // into records the way the runtime does (resolveOutcome with the declared routes of the requests
 // consumer: a record for a topic the topology does not declare fails the test).
-import {
-  createLogger,
-  HEADERS,
-  type ProviderBooking,
-  type RuntimeRecord,
-  recordOf,
-  resolveOutcome,
-  routesOf,
-} from '@booking/kit';
+import { asDeclared, createLogger, HEADERS, type ProviderBooking, recordOf } from '@booking/kit';
 import type { AppointmentRequested } from '@booking/schemas';
 import { describe, expect, it } from 'vitest';
 import type { GuardedOutcome } from '../adapters/circuit.js';
@@ -88,12 +80,7 @@ function dispatcher(world: World) {
       now: () => NOW,
     },
   );
-  const run = async (r: RuntimeRecord<AppointmentRequested>) =>
-    resolveOutcome(
-      await handle(r),
-      r,
-      routesOf('requests', consumer, logger, undefined, () => NOW),
-    );
+  const run = asDeclared('requests', consumer, handle, { logger, now: () => NOW });
   return { run, calls, alerts };
 }
 const path = (out: { topic: string; value: unknown }[]) =>

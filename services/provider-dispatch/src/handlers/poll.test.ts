@@ -1,15 +1,7 @@
 // The poll handler's decisions, with the provider as a plain fake (the outside world), turned into
 // records the way the runtime does (resolveOutcome with the consumer's declared routes: a record for
 // a topic the topology does not declare fails the test).
-import {
-  createLogger,
-  HEADERS,
-  type ProviderBooking,
-  type RuntimeRecord,
-  recordOf,
-  resolveOutcome,
-  routesOf,
-} from '@booking/kit';
+import { asDeclared, createLogger, HEADERS, type ProviderBooking, recordOf } from '@booking/kit';
 import type { ProviderPoll } from '@booking/schemas';
 import { describe, expect, it } from 'vitest';
 import type { DispatchProvider } from '../adapters/ports.js';
@@ -48,12 +40,7 @@ function handler(provider: Partial<DispatchProvider>) {
     { pollMinMs: 100, pollMaxMs: 1000 },
     { provider: provider as DispatchProvider, alert: (k) => alerts.push(k), logger, now: () => NOW },
   );
-  return async (r: RuntimeRecord<ProviderPoll>) =>
-    resolveOutcome(
-      await handle(r),
-      r,
-      routesOf('polls', consumer, logger, undefined, () => NOW),
-    );
+  return asDeclared('polls', consumer, handle, { logger, now: () => NOW });
 }
 const tos = (out: { topic: string; value: unknown }[]) =>
   out.map(

@@ -1,14 +1,6 @@
 // The reconciler's decisions for a dead letter, with the provider as a plain fake, turned into
 // records the way the runtime does (the dlt consumer's declared routes).
-import {
-  createLogger,
-  PipelineError,
-  type ProviderBooking,
-  type RuntimeRecord,
-  recordOf,
-  resolveOutcome,
-  routesOf,
-} from '@booking/kit';
+import { asDeclared, createLogger, PipelineError, type ProviderBooking, recordOf } from '@booking/kit';
 import type { DeadLetter } from '@booking/schemas';
 import { describe, expect, it } from 'vitest';
 import { reconcilerTopology } from '../topology.js';
@@ -56,12 +48,7 @@ function reconciler(bookings: ProviderBooking[] | Error) {
     logger,
     now: () => NOW,
   });
-  const run = async (r: RuntimeRecord<DeadLetter>) =>
-    resolveOutcome(
-      await handle(r),
-      r,
-      routesOf('dlt', consumer, logger, undefined, () => NOW),
-    );
+  const run = asDeclared('dlt', consumer, handle, { logger, now: () => NOW });
   return { run, decisions };
 }
 const path = (out: { topic: string; value: unknown }[]) =>
