@@ -1,5 +1,5 @@
 // Issue 20: no consumer stays dead behind a green /healthz. A consumer stopped on purpose, and one
-// whose handler hangs (its fetch loop falls silent while its partition has lag), each turn
+// whose handler hangs (its record stays open, so nothing past it can be committed), each turn
 // /healthz red, are started again by the runtime (counted in booking_consumer_restarts_total), and
 // then handle what waited.
 import { randomUUID } from 'node:crypto';
@@ -96,7 +96,7 @@ describe('consumer supervision', () => {
     expect((await s.healthz()).status).toBe(200);
 
     // As kafkajs does when it gives up on a consumer: stopped, and nobody starts it again.
-    await (s.runtime as unknown as { consumer: Consumer }).consumer.stop();
+    await (s.runtime as unknown as { inc: { consumer: Consumer } }).inc.consumer.stop();
     const red = await waitFor(
       '/healthz to turn red',
       async () => {

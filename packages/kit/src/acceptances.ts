@@ -60,6 +60,14 @@ export async function readTopic(
   });
   let lastRecordAt = Date.now();
   try {
+    // A fetch whose records were all aborted (or markers) hands nothing to eachBatch; its end
+    // still moves this reader on. Aborted transactions at a partition's tail are common after a
+    // broker restart (every sender registering its id again aborts what it left open).
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.topic !== topic || payload.lastOffset == null) return;
+      const after = BigInt(payload.lastOffset) + 1n;
+      if (after > (next.get(payload.partition) ?? 0n)) next.set(payload.partition, after);
+    });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({

@@ -25,8 +25,8 @@ export const intakeConfigSchema = z
      * (retry with the same key). At most half of ACCEPTING_TTL_MS, so the claim outlives the wait.
      */
     ACCEPT_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-    /** Inbound records handled side by side inside a partition (one key stays in order). */
-    KEY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+    /** Inbound records handled side by side, across partitions (one key stays in order). */
+    KEY_CONCURRENCY: z.coerce.number().int().min(1).max(4096).default(64),
     PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).default(6),
     BODY_LIMIT_BYTES: z.coerce
       .number()

@@ -31,8 +31,11 @@ export const dispatchConfigSchema = z.object({
   DISPATCH_HTTP_HOST: z.string().default('127.0.0.1'),
   DISPATCH_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).default(6),
-  /** Appointments of one partition handled at the same time (one appointment's records stay in order). */
-  KEY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /**
+   * Appointments handled at the same time per consumer, across its partitions (one appointment's
+   * records stay in order). Provider calls wait on the network, so this is wide.
+   */
+  KEY_CONCURRENCY: z.coerce.number().int().min(1).max(4096).default(256),
 });
 
 export type DispatchConfig = z.infer<typeof dispatchConfigSchema>;

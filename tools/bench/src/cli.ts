@@ -1,56 +1,69 @@
 #!/usr/bin/env node
-// booking-bench: measures the brief's targets on the running stack (ARCHITECTURE.md, "Targets the
-// design must leave room for") and writes results/bench.json. Nothing here is asserted by a test:
-// a benchmark reports what it reached. docs/benchmark.md explains the method.
+// booking-bench: what the pipeline sustains on this machine, and what it costs, measured against
+// the raw kafkajs limit in the same run. Writes results/bench.json, the latency-versus-rate chart,
+// and refreshes the generated part of docs/benchmark.md. Nothing here is asserted by a test: a
+// benchmark reports what it reached (docs/benchmark.md explains the method).
 //
 //   ./stack/stack.sh up --all && eval "$(./stack/stack.sh env)" && npm run -s bench
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  AvroSerde,
-  appointmentIdFor,
-  createKafka,
-  createLogger,
-  createProducer,
-  createSchemaRegistry,
-  topicNames,
-} from '@booking/kit';
-import { Partitioners } from 'kafkajs';
+import { createLogger, stackClients, topicSpecs } from '@booking/kit';
+import { Redis } from 'ioredis';
+import { type CapacityStep, capacityOf, judgeStep, nextRate } from './capacity.js';
+import { latencyVsRateSvg, type RatePoint } from './chart.js';
+import { type CountsPerBooking, countsPerBooking, sampleCounts } from './counts.js';
 import { type CpuPerBooking, cpuPerBooking, sampleCpu } from './cpu.js';
+import { renderBenchDoc } from './doc.js';
+import { canonicalMix, IMMEDIATE, runLoad, type Scenario } from './load.js';
 import {
+  byScenario,
   type PipelineResult,
   pipelineResult,
   type RawResult,
-  TERMINAL,
-  type Trace,
-  verdicts,
+  type ScenarioResult,
 } from './measure.js';
+import { rawLimit } from './raw.js';
 
 const USAGE = `usage: booking-bench [options]   (the stack and services up: ./stack/stack.sh up --all)
-  --raw N                 records for raw kafkajs produce -> consume (default 200000; 0 skips)
-  --latency-rate R        bookings/s for the latency run (default 500)
-  --latency-duration S    seconds (default 20; 0 skips)
-  --rate R                bookings/s for the throughput run (default 2000)
-  --duration S            seconds (default 60; 0 skips)
-  --drain-timeout S       bound on waiting for the last booking to settle (default 300)
+  --raw N                 records for the raw kafkajs limit, plain and with the pipeline's producer settings (default 200000; 0 skips)
+  --capacity-start R      first rate of the capacity search, bookings/s (default 200)
+  --capacity-step S       seconds per search step (default 60; 0 skips the search)
+  --capacity-factor F     rate growth per step until one fails (default 1.5)
+  --capacity-max-steps N  (default 8)
+  --tail-bound S          a step keeps up when its last booking is final within S s of the last send (default 5)
+  --capacity R            use R as the capacity instead of searching
+  --latency-duration S    seconds at each of 25, 50 and 80 % of capacity, immediate path (default 30; 0 skips)
+  --mix-duration S        seconds of the canonical mix at 50 % of capacity (default 60; 0 skips)
+  --instances-duration S  seconds at 80 % of capacity with a second provider-dispatch instance (default 30; 0 skips)
+  --data FILE             the canonical mix (default data/test_data.json)
+  --drain-timeout S       bound on waiting for the last booking to settle (default 120)
   --warmup S              seconds at 100 bookings/s first, not measured (default 5; 0 skips)
   --out FILE              (default results/bench.json)
-env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, TOPIC_PREFIX`;
+  --doc FILE              the doc whose generated part is refreshed (default docs/benchmark.md; '' skips)
+env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL, TOPIC_PREFIX, STACK_STATE_DIR`;
 
 const { values } = parseArgs({
   options: {
     raw: { type: 'string', default: '200000' },
-    'latency-rate': { type: 'string', default: '500' },
-    'latency-duration': { type: 'string', default: '20' },
-    rate: { type: 'string', default: '2000' },
-    duration: { type: 'string', default: '60' },
-    'drain-timeout': { type: 'string', default: '300' },
+    'capacity-start': { type: 'string', default: '200' },
+    'capacity-step': { type: 'string', default: '60' },
+    'capacity-factor': { type: 'string', default: '1.5' },
+    'capacity-max-steps': { type: 'string', default: '8' },
+    'tail-bound': { type: 'string', default: '5' },
+    capacity: { type: 'string', default: '0' },
+    'latency-duration': { type: 'string', default: '30' },
+    'mix-duration': { type: 'string', default: '60' },
+    'instances-duration': { type: 'string', default: '30' },
+    data: { type: 'string', default: 'data/test_data.json' },
+    'drain-timeout': { type: 'string', default: '120' },
     warmup: { type: 'string', default: '5' },
     out: { type: 'string', default: 'results/bench.json' },
+    doc: { type: 'string', default: 'docs/benchmark.md' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -58,42 +71,43 @@ if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
-const num = (name: keyof typeof values) => {
+const num = (name: keyof typeof values, whole = true) => {
   const n = Number(values[name]);
-  if (!Number.isInteger(n) || n < 0) {
-    process.stderr.write(`--${name}: a whole number, got ${values[name]}\n${USAGE}\n`);
+  if (!Number.isFinite(n) || n < 0 || (whole && !Number.isInteger(n))) {
+    process.stderr.write(`--${name}: a ${whole ? 'whole ' : ''}number >= 0, got ${values[name]}\n${USAGE}\n`);
     process.exit(2);
   }
   return n;
 };
-const rawCount = num('raw');
-const latencyRate = num('latency-rate');
-const latencyS = num('latency-duration');
-const rate = num('rate');
-const durationS = num('duration');
-const drainMs = num('drain-timeout') * 1000;
-const warmupS = num('warmup');
+const opt = {
+  raw: num('raw'),
+  capStart: num('capacity-start'),
+  capStepS: num('capacity-step'),
+  capFactor: num('capacity-factor', false),
+  capMaxSteps: num('capacity-max-steps'),
+  tailBoundMs: num('tail-bound', false) * 1000,
+  capacity: num('capacity'),
+  latencyS: num('latency-duration'),
+  mixS: num('mix-duration'),
+  instancesS: num('instances-duration'),
+  drainMs: num('drain-timeout') * 1000,
+  warmupS: num('warmup'),
+};
+if (opt.capFactor <= 1) {
+  process.stderr.write(`--capacity-factor: above 1\n${USAGE}\n`);
+  process.exit(2);
+}
 
-const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const registryUrl = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
-const topics = topicNames(process.env.TOPIC_PREFIX ?? '');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const STATE_DIR = process.env.STACK_STATE_DIR ?? join(ROOT, '.stack');
 const runId = randomBytes(3).toString('hex');
 const logger = createLogger({ service: 'bench', level: 'warn', fd: 2 });
-const kafka = createKafka({ clientId: `booking-bench-${runId}`, brokers, logger });
-const serde = new AvroSerde(createSchemaRegistry(registryUrl));
+const { kafka, serde, topics } = stackClients(`booking-bench-${runId}`, logger);
+const pipelineTopics = topicSpecs(undefined, topics).map((t) => t.name);
+const redis = process.env.REDIS_URL
+  ? new Redis(process.env.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  : undefined;
 const say = (s: string) => process.stderr.write(`${s}\n`);
-const STATE_DIR =
-  process.env.STACK_STATE_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '.stack');
-function sayCpu(cpu: CpuPerBooking | undefined): void {
-  if (!cpu) return;
-  say(
-    `  CPU per confirmed booking: services ${cpu.services_ms_per_booking} ms, all ${cpu.all_ms_per_booking} ms (${Object.entries(
-      cpu.cpu_ms,
-    )
-      .map(([n, ms]) => `${n} ${ms}`)
-      .join(', ')} ms)`,
-  );
-}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, done: () => boolean, boundMs: number): Promise<boolean> {
@@ -103,218 +117,212 @@ async function until(what: string, done: () => boolean, boundMs: number): Promis
       say(`  ${what}: bound of ${boundMs / 1000} s ran out`);
       return false;
     }
-    await sleep(100);
+    await sleep(50);
   }
   return true;
 }
 
-/** Plain kafkajs through the same broker: the ceiling the pipeline is compared with. */
-async function raw(n: number): Promise<RawResult> {
-  const topic = `bench.raw.${runId}`;
-  const partitions = 6;
-  const bytes = 350; // about an AppointmentRequested record
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-    waitForLeaders: true,
-  });
-  const consumer = kafka.consumer({ groupId: `bench.raw.${runId}` });
-  const producer = kafka.producer({
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  try {
-    await Promise.all([consumer.connect(), producer.connect()]);
-    await consumer.subscribe({ topic, fromBeginning: true });
-    let consumed = 0;
-    let lastAt = 0;
-    await consumer.run({
-      eachBatch: async ({ batch }) => {
-        consumed += batch.messages.length;
-        lastAt = Date.now();
-      },
-    });
-    const value = Buffer.alloc(bytes, 120);
-    const t0 = Date.now();
-    const inFlight: Promise<unknown>[] = [];
-    for (let i = 0; i < n; i += 1000) {
-      const messages = Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({
-        key: String(i + j),
-        value,
-      }));
-      inFlight.push(producer.send({ topic, acks: -1, messages }));
-      if (inFlight.length >= 4) await inFlight.shift();
-    }
-    await Promise.all(inFlight);
-    const producedAt = Date.now();
-    await until('raw consume', () => consumed >= n, 120_000);
-    return {
-      records: n,
-      bytes_per_record: bytes,
-      partitions,
-      produce_per_s: Math.round(n / ((producedAt - t0) / 1000)),
-      produce_consume_per_s: Math.round(consumed / ((lastAt - t0) / 1000)),
-    };
-  } finally {
-    await Promise.allSettled([consumer.disconnect(), producer.disconnect()]);
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-    await admin.disconnect();
-  }
+export interface PhaseResult extends PipelineResult {
+  phase: string;
+  cpu?: CpuPerBooking;
+  counts?: CountsPerBooking;
+  by_scenario?: Record<string, ScenarioResult>;
+  /** From the last send to the last final state seen. */
+  tail_ms: number | null;
 }
 
-interface Lifecycle {
-  appointmentId: string;
-  to: string;
-  at: number;
-}
-
-/**
- * Bookings for the immediate path published to the inbound topic at `perS` for `seconds`, as an
- * upstream producer would (docs/producers.md); acceptance and final state read from the lifecycle
- * topic, so the pipeline's own timestamps give the latency.
- */
-async function pipeline(
-  phase: string,
+async function phase(
+  name: string,
   perS: number,
   seconds: number,
-): Promise<PipelineResult & { cpu?: CpuPerBooking }> {
-  // Keys of their own per phase: a phase at the warm-up's rate used to replay the warm-up's keys.
-  const source = `bench-${runId}-${phase}-${perS}`;
+  scenarios: Scenario[],
+): Promise<PhaseResult> {
   const cpuBefore = sampleCpu(STATE_DIR);
-  const traces = new Map<string, Trace>();
-  const groupId = `bench.lifecycle.${source}`;
-  // The group starts where the lifecycle topic ends now: its offsets are set before it first joins,
-  // so nothing of this run can come before them and nothing older is read.
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const ends = await admin.fetchTopicOffsets(topics.lifecycle);
-    await admin.setOffsets({
-      groupId,
-      topic: topics.lifecycle,
-      partitions: ends.map((o) => ({ partition: o.partition, offset: o.high })),
-    });
-  } finally {
-    await admin.disconnect();
+  const countsBefore = await sampleCounts(kafka, pipelineTopics, redis);
+  const run = await runLoad({
+    kafka,
+    serde,
+    topics,
+    source: `bench-${runId}-${name}-${perS}`,
+    perS,
+    seconds,
+    scenarios,
+    drainMs: opt.drainMs,
+    until,
+    say,
+  });
+  const result = pipelineResult(
+    { targetRate: perS, durationS: seconds, produced: run.produced, produceMs: run.produceMs },
+    run.traces.values(),
+  );
+  const cpu = cpuPerBooking(cpuBefore, sampleCpu(STATE_DIR), result.confirmed);
+  const counts = countsPerBooking(
+    countsBefore,
+    await sampleCounts(kafka, pipelineTopics, redis),
+    result.confirmed,
+  );
+  let lastSeen = 0;
+  let lastSent = 0;
+  for (const t of run.traces.values()) {
+    lastSeen = Math.max(lastSeen, t.seenAt ?? 0);
+    lastSent = Math.max(lastSent, t.sentAt ?? 0);
   }
-  const consumer = kafka.consumer({ groupId });
-  const producer = createProducer(kafka);
-  await Promise.all([consumer.connect(), producer.connect()]);
-  let settled = 0;
-  try {
-    await consumer.subscribe({ topic: topics.lifecycle });
-    await consumer.run({
-      eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) {
-          const key = m.key?.toString();
-          const t = key ? traces.get(key) : undefined;
-          if (!t) continue; // not this run's
-          const { value } = await serde.decode<Lifecycle>(m.value);
-          if (value.to === 'REQUESTED') t.acceptedAt = Number(value.at);
-          else if (value.to === 'DISPATCHING') t.dispatchingAt ??= Number(value.at);
-          else if (TERMINAL.has(value.to) && !t.terminal) {
-            t.terminal = { state: value.to, at: Number(value.at) };
-            t.seenAt = Date.now();
-            settled++;
-          }
-        }
-      },
-    });
-    const start = new Date(Math.floor((Date.now() + 30 * 86_400_000) / 3_600_000) * 3_600_000);
-    const slot = {
-      start: start.toISOString(),
-      end: new Date(start.getTime() + 1_800_000).toISOString(),
-      timezone: 'Europe/London',
-    };
-    const total = perS * seconds;
-    let produced = 0;
-    const t0 = Date.now();
-    while (produced < total) {
-      const due = Math.min(total, Math.floor(((Date.now() - t0) / 1000) * perS));
-      if (due > produced) {
-        const messages = [];
-        for (let i = produced; i < due; i++) {
-          const idempotencyKey = `${source}-${i}`;
-          traces.set(appointmentIdFor(`kafka:${source}`, idempotencyKey), {
-            sentAt: Date.now(),
-            scheduledAt: t0 + Math.floor((i * 1000) / perS),
-          });
-          messages.push({
-            key: `${source}:${idempotencyKey}`,
-            value: await serde.encode(topics.inbound, {
-              idempotencyKey,
-              patient: { id: `pt-${i}`, name: 'Bench Patient', phone: null, email: null },
-              calendarId: `cal-immediate-${source}-${i}`,
-              slot,
-              reason: null,
-              deadline: Date.now() + 3_600_000,
-              source,
-            }),
-            headers: { 'x-correlation-id': randomUUID() },
-          });
-        }
-        await producer.send({ topic: topics.inbound, acks: -1, messages });
-        produced = due;
-      } else await sleep(10);
-    }
-    const produceMs = Date.now() - t0;
-    say(`  produced ${produced} in ${(produceMs / 1000).toFixed(1)} s; waiting for final states`);
-    await until('settling', () => settled >= produced, drainMs);
-    const result = pipelineResult(
-      { targetRate: perS, durationS: seconds, produced, produceMs },
-      traces.values(),
+  const out: PhaseResult = {
+    phase: name,
+    ...result,
+    ...(Object.keys(cpu.cpu_ms).length > 0 ? { cpu } : {}),
+    counts,
+    ...(scenarios.length > 1 ? { by_scenario: byScenario(run.traces.values()) } : {}),
+    tail_ms: lastSeen > 0 && result.unfinished === 0 ? lastSeen - lastSent : null,
+  };
+  const o = out.latency_scheduled_to_seen_confirmed;
+  say(
+    `  ${out.confirmed_per_s ?? 0}/s confirmed of ${out.offered_per_s}/s offered, ${out.unfinished} unfinished; scheduled -> CONFIRMED p50 ${o.p50_ms} p95 ${o.p95_ms} p99 ${o.p99_ms} ms`,
+  );
+  if (out.cpu)
+    say(
+      `  CPU ms per booking: services ${out.cpu.services_ms_per_booking}, all ${out.cpu.all_ms_per_booking}`,
     );
-    const cpu = cpuPerBooking(cpuBefore, sampleCpu(STATE_DIR), result.confirmed);
-    return Object.keys(cpu.cpu_ms).length > 0 ? { ...result, cpu } : result;
-  } finally {
-    await Promise.allSettled([consumer.disconnect(), producer.disconnect()]);
+  say(
+    `  per booking: ${counts.kafka_offsets_per_booking} Kafka log offsets, ${counts.redis_commands_per_booking ?? '–'} Redis commands`,
+  );
+  return out;
+}
+
+/** A second provider-dispatch in the same group, started from the built service with the stack's settings. */
+async function secondDispatch(): Promise<ChildProcess> {
+  const port = 3005;
+  const child = spawn(process.execPath, [join(ROOT, 'services/provider-dispatch/dist/main.js')], {
+    env: { ...process.env, DISPATCH_HTTP_PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  const up = async () =>
+    fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+  const end = Date.now() + 60_000;
+  while (!(await up())) {
+    if (Date.now() > end || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error('the second provider-dispatch did not become healthy within 60 s');
+    }
+    await sleep(250);
   }
+  return child;
 }
 
 const result: {
   run_id: string;
   started_at: string;
   machine: { cpus: number; node: string };
-  raw?: RawResult;
-  latency?: PipelineResult & { cpu?: CpuPerBooking };
-  throughput?: PipelineResult & { cpu?: CpuPerBooking };
-  verdicts?: ReturnType<typeof verdicts>;
+  raw?: RawResult[];
+  capacity?: { per_s: number; searched: boolean; steps: CapacityStep[] };
+  latency?: PhaseResult[];
+  mix?: PhaseResult;
+  instances?: { one: PhaseResult | undefined; two: PhaseResult };
+  finished_at?: string;
 } = {
   run_id: runId,
   started_at: new Date().toISOString(),
   machine: { cpus: availableParallelism(), node: process.version },
 };
-if (rawCount > 0) {
-  say(`raw kafkajs: ${rawCount} records produce -> consume`);
-  result.raw = await raw(rawCount);
-  say(`  ${result.raw.produce_consume_per_s} records/s (produce alone ${result.raw.produce_per_s}/s)`);
+await redis?.connect().catch(() => undefined);
+
+if (opt.raw > 0) {
+  result.raw = [];
+  for (const mode of ['plain', 'pipeline-settings'] as const) {
+    say(`raw kafkajs (${mode}): ${opt.raw} records produce -> consume`);
+    const r = await rawLimit(kafka, runId, opt.raw, mode, until);
+    say(`  ${r.produce_consume_per_s} records/s (produce alone ${r.produce_per_s}/s)`);
+    result.raw.push(r);
+  }
 }
-if (warmupS > 0 && (latencyS > 0 || durationS > 0)) {
-  // Freshly started services compile, connect and join first: not what a steady state costs.
-  say(`warm-up: 100 bookings/s for ${warmupS} s (not measured)`);
-  await pipeline('warmup', 100, warmupS);
+if (opt.warmupS > 0) {
+  say(`warm-up: 100 bookings/s for ${opt.warmupS} s (not measured)`);
+  await phase('warmup', 100, opt.warmupS, IMMEDIATE);
 }
-if (latencyS > 0) {
-  say(`latency: ${latencyRate} bookings/s for ${latencyS} s`);
-  result.latency = await pipeline('latency', latencyRate, latencyS);
-  const l = result.latency.latency_accepted_to_confirmed;
-  say(`  accepted -> CONFIRMED p50 ${l.p50_ms} ms, p95 ${l.p95_ms} ms, p99 ${l.p99_ms} ms`);
-  const o = result.latency.latency_scheduled_to_seen_confirmed;
-  say(`  scheduled -> CONFIRMED seen (open loop) p50 ${o.p50_ms} ms, p95 ${o.p95_ms} ms, p99 ${o.p99_ms} ms`);
-  for (const [stage, p] of Object.entries(result.latency.stages))
-    say(`    ${stage}: p50 ${p.p50_ms} ms, p95 ${p.p95_ms} ms`);
-  sayCpu(result.latency.cpu);
+
+let capacity = opt.capacity;
+const steps: CapacityStep[] = [];
+const points: RatePoint[] = [];
+if (capacity === 0 && opt.capStepS > 0) {
+  const search = { start: opt.capStart, factor: opt.capFactor, maxSteps: opt.capMaxSteps };
+  for (let rate = nextRate(steps, search); rate !== undefined; rate = nextRate(steps, search)) {
+    say(`capacity step: ${rate} bookings/s for ${opt.capStepS} s (immediate path)`);
+    const r = await phase(`capacity-${steps.length + 1}`, rate, opt.capStepS, IMMEDIATE);
+    const s = judgeStep(r, r.tail_ms, { tailBoundMs: opt.tailBoundMs });
+    say(`  ${s.passed ? 'kept up' : 'FELL BEHIND'}: ${s.reason}`);
+    steps.push(s);
+    const l = r.latency_scheduled_to_seen_confirmed;
+    points.push({ rate, p50_ms: l.p50_ms, p95_ms: l.p95_ms, p99_ms: l.p99_ms });
+    // Let a step that fell behind drain before the next one starts.
+    if (!s.passed) await sleep(5000);
+  }
+  capacity = capacityOf(steps);
+  result.capacity = { per_s: capacity, searched: true, steps };
+  say(`capacity: ${capacity} bookings/s`);
+} else if (capacity > 0) {
+  result.capacity = { per_s: capacity, searched: false, steps: [] };
 }
-if (durationS > 0) {
-  say(`throughput: ${rate} bookings/s for ${durationS} s`);
-  result.throughput = await pipeline('throughput', rate, durationS);
-  say(`  ${result.throughput.confirmed_per_s}/s confirmed, ${result.throughput.unfinished} unfinished`);
-  sayCpu(result.throughput.cpu);
+
+if (capacity > 0 && opt.latencyS > 0) {
+  result.latency = [];
+  for (const share of [25, 50, 80]) {
+    const rate = Math.max(1, Math.round((capacity * share) / 100));
+    say(`latency at ${share} % of capacity: ${rate} bookings/s for ${opt.latencyS} s (immediate path)`);
+    const r = await phase(`latency-${share}`, rate, opt.latencyS, IMMEDIATE);
+    result.latency.push(r);
+    const l = r.latency_scheduled_to_seen_confirmed;
+    points.push({ rate, p50_ms: l.p50_ms, p95_ms: l.p95_ms, p99_ms: l.p99_ms });
+  }
 }
-result.verdicts = verdicts(result);
+if (capacity > 0 && opt.mixS > 0) {
+  const rate = Math.max(1, Math.round(capacity / 2));
+  say(`canonical mix at 50 % of capacity: ${rate} bookings/s for ${opt.mixS} s`);
+  result.mix = await phase('mix-50', rate, opt.mixS, await canonicalMix(values.data));
+  for (const [name, s] of Object.entries(result.mix.by_scenario ?? {}))
+    say(
+      `    ${name}: ${s.requests} requests, p50 ${s.latency_scheduled_to_seen_final.p50_ms} p95 ${s.latency_scheduled_to_seen_final.p95_ms} ms to the final state`,
+    );
+}
+if (capacity > 0 && opt.instancesS > 0) {
+  const rate = Math.max(1, Math.round(capacity * 0.8));
+  say(`one provider-dispatch at 80 % of capacity: ${rate} bookings/s for ${opt.instancesS} s`);
+  const one = await phase('instances-1', rate, opt.instancesS, IMMEDIATE);
+  say('starting a second provider-dispatch instance in the same group');
+  const child = await secondDispatch();
+  try {
+    await sleep(5000); // the group rebalances onto two members
+    say(`two provider-dispatch instances: ${rate} bookings/s for ${opt.instancesS} s`);
+    result.instances = { one, two: await phase('instances-2', rate, opt.instancesS, IMMEDIATE) };
+  } finally {
+    child.kill('SIGTERM');
+    await sleep(3000);
+  }
+}
+result.finished_at = new Date().toISOString();
 await mkdir(dirname(values.out), { recursive: true });
 await writeFile(values.out, `${JSON.stringify(result, null, 2)}\n`);
-for (const v of result.verdicts) say(`${v.met ? 'MET    ' : 'NOT MET'}  ${v.target}: ${v.reached}`);
 say(`wrote ${values.out}`);
+if (values.doc) {
+  const svgPath = join(dirname(values.doc), 'benchmark-latency.svg');
+  if (points.length > 0) {
+    await writeFile(
+      svgPath,
+      await latencyVsRateSvg(
+        points.sort((a, b) => a.rate - b.rate),
+        capacity,
+      ),
+    );
+    say(`wrote ${svgPath}`);
+  }
+  const doc = await readFile(values.doc, 'utf8');
+  await writeFile(
+    values.doc,
+    renderBenchDoc(doc, result, { svg: 'benchmark-latency.svg', resultsFile: values.out }),
+  );
+  say(`refreshed ${values.doc}`);
+}
+redis?.disconnect();
 process.exit(0);

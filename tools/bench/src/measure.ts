@@ -19,6 +19,40 @@ export interface Trace {
   terminal?: { state: string; at: number };
 }
 
+/** Per kind of request (the mix): how many, how they ended, open-loop latency to the final state. */
+export interface ScenarioResult {
+  requests: number;
+  by_terminal_state: Record<string, number>;
+  unfinished: number;
+  /** From the scheduled send time to the final state (whatever it is) as a read_committed reader sees it. */
+  latency_scheduled_to_seen_final: Percentiles;
+}
+
+/** Traces grouped by scenario. */
+export function byScenario(traces: Iterable<Trace & { scenario: string }>): Record<string, ScenarioResult> {
+  const groups = new Map<string, { n: number; states: Record<string, number>; lat: number[] }>();
+  for (const t of traces) {
+    const g = groups.get(t.scenario) ?? { n: 0, states: {}, lat: [] };
+    g.n++;
+    if (t.terminal) {
+      g.states[t.terminal.state] = (g.states[t.terminal.state] ?? 0) + 1;
+      if (t.scheduledAt !== undefined && t.seenAt !== undefined) g.lat.push(t.seenAt - t.scheduledAt);
+    }
+    groups.set(t.scenario, g);
+  }
+  return Object.fromEntries(
+    [...groups].map(([name, g]) => [
+      name,
+      {
+        requests: g.n,
+        by_terminal_state: g.states,
+        unfinished: g.n - Object.values(g.states).reduce((a, b) => a + b, 0),
+        latency_scheduled_to_seen_final: percentiles(g.lat),
+      },
+    ]),
+  );
+}
+
 export const TERMINAL = new Set(['CONFIRMED', 'REJECTED', 'FAILED', 'COMPENSATED']);
 
 export interface PipelineResult {
@@ -101,54 +135,14 @@ export function pipelineResult(
 }
 
 export interface RawResult {
+  /** plain kafkajs, or the pipeline's producer settings (idempotent, transactional, headers, read_committed). */
+  mode?: 'plain' | 'pipeline-settings';
   records: number;
   bytes_per_record: number;
   partitions: number;
   produce_per_s: number;
   /** From the first send to the last record consumed. */
   produce_consume_per_s: number;
-}
-
-export interface Verdict {
-  target: string;
-  reached: string;
-  met: boolean | null;
-}
-
-/** The brief's targets (ARCHITECTURE.md, "Targets the design must leave room for"). */
-export function verdicts(r: {
-  raw?: RawResult;
-  throughput?: PipelineResult;
-  latency?: PipelineResult;
-}): Verdict[] {
-  const out: Verdict[] = [];
-  const t = r.throughput;
-  if (t) {
-    const sustained = t.confirmed_per_s ?? 0;
-    out.push({
-      target: `>= 2,000 bookings/s accepted -> CONFIRMED, sustained ${t.duration_s} s, nothing lost`,
-      reached: `${sustained}/s confirmed (${t.offered_per_s}/s offered), ${t.unfinished} unfinished`,
-      met: sustained >= 2000 && t.unfinished === 0 && t.duration_s >= 60,
-    });
-  }
-  const l = r.latency;
-  if (l) {
-    const p95 = l.latency_accepted_to_confirmed.p95_ms;
-    out.push({
-      target: `p95 accepted -> CONFIRMED <= 50 ms at ${l.target_rate_per_s} bookings/s (immediate path)`,
-      reached: `p95 ${p95 ?? '–'} ms at ${l.offered_per_s}/s offered`,
-      met: p95 === null ? false : p95 <= 50 && l.unfinished === 0,
-    });
-  }
-  if (r.raw && t?.confirmed_per_s) {
-    const ratio = t.confirmed_per_s / r.raw.produce_consume_per_s;
-    out.push({
-      target: 'pipeline records/s >= 1/2 of raw kafkajs produce -> consume on the same broker',
-      reached: `${t.confirmed_per_s}/s vs raw ${r.raw.produce_consume_per_s}/s (${(ratio * 100).toFixed(1)} %)`,
-      met: ratio >= 0.5,
-    });
-  }
-  return out;
 }
 
 function round(n: number): number {

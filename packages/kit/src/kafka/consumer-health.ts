@@ -93,3 +93,39 @@ export async function laggingGroups(admin: Admin, filter: (groupId: string) => b
   }
   return lagging;
 }
+
+/**
+ * Committed and end offsets of the partitions assigned to one member. `skippedTo` holds positions
+ * past batches of only aborted records or markers, which the consumer moves past without a commit.
+ */
+export async function sampleAssigned(
+  admin: Admin,
+  groupId: string,
+  assigned: readonly { topic: string; partition: number }[],
+  skippedTo: ReadonlyMap<string, bigint>,
+): Promise<PartitionSample[]> {
+  if (assigned.length === 0) return [];
+  const topics = [...new Set(assigned.map((a) => a.topic))];
+  const committed = await admin.fetchOffsets({ groupId, topics });
+  const samples: PartitionSample[] = [];
+  for (const topic of topics) {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const mine = new Set(assigned.filter((a) => a.topic === topic).map((a) => a.partition));
+    const byPartition = new Map(
+      committed.find((c) => c.topic === topic)?.partitions.map((p) => [p.partition, p.offset]) ?? [],
+    );
+    for (const e of ends) {
+      if (!mine.has(e.partition)) continue;
+      const c = byPartition.get(e.partition);
+      const at = c === undefined || c === '-1' ? null : BigInt(c);
+      const skipped = skippedTo.get(`${topic}/${e.partition}`);
+      samples.push({
+        topic,
+        partition: e.partition,
+        committed: skipped !== undefined && (at === null || skipped > at) ? skipped : at,
+        end: BigInt(e.high),
+      });
+    }
+  }
+  return samples;
+}

@@ -1,56 +1,59 @@
-// The one consumer loop every service uses (house rule 1): decode, call the handler, produce what it
-// returns in one batch, commit, in that order. Handlers never touch Kafka.
+// The one consumer loop every service uses (house rule 1). Handlers never touch Kafka.
 //
-// - A record that cannot be decoded, or that the handler refuses for good, becomes what
-//   `onPoison` returns (normally a DLT record); its offset is committed and the partition flows on.
-// - A retryable failure (Redis, registry or broker unreachable) is not the record's fault: nothing is
-//   committed, the partition is paused and the same record is tried again after a backoff.
-// - `x-not-before` in the future: the partition is paused until then (heartbeats go on) and the
-//   record is re-read on resume. Retry topics are consumed this way.
-// - Outputs go through a TransactionalSender (outputs + consumed offset in one transaction).
-// - A consumer that kafkajs gives up on is started again, with a backoff, for ever; one whose fetch
-//   loop falls silent or whose partitions keep lag without progress is restarted in place, and
-//   `health()` says so for /healthz meanwhile (issue 20).
-import { randomUUID } from 'node:crypto';
+// Records are handed out as they are fetched and handled per key in order, across keys side by side
+// (at most `keyConcurrency` at a time), the model of Confluent's Parallel Consumer: one
+// appointment's slow provider call, poll or retry wait holds only that appointment's later records
+// (issue 13: one 3 s answer held every partition of its consumer, because kafkajs fetches again only
+// after every batch of the last fetch is handled). The parts, each in a file of its own:
+// - KeyScheduler (key-scheduler.ts): per key in order, across keys concurrent, bounded;
+// - RecordProcessor (record-processor.ts): decode, handle, encode; poison becomes its dead letter;
+// - PartitionWork (partition-work.ts) over an OffsetTracker (offset-tracker.ts): per partition, the
+//   records open, the transaction batcher (one transaction in flight, outputs of records that finish
+//   meanwhile go in the next), and the offset committed: one past the finished prefix, never past a
+//   record still open;
+// - PartitionPauses (partition-pauses.ts): a partition whose next record is not due (`x-not-before`)
+//   is paused until then; one with too many open records is held until half of them finish;
+// - one TransactionalSender per input partition, its transactional id stable (group, topic,
+//   partition): whoever takes the partition over fences the previous owner's producer (a zombie's
+//   transaction cannot commit), as Kafka Streams did before KIP-447;
+// - the watchdog (consumer-health.ts rules): a silent fetch loop, lag without progress or a record
+//   open past the bound (a wedged call) restarts the consumer in place, and `health()` says so for /healthz (issue 20).
+// A retryable failure (Redis, registry or broker unreachable) is not the record's fault: the record
+// is tried again after a backoff, in its key's place. A transaction that fails for good (the sender
+// tried for its whole budget) leaves its outputs in doubt: the consumer is started again, its
+// senders settle the old transaction, and reading resumes from the committed offsets.
 import type { SchemaName } from '@booking/schemas';
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
-import { DecodeError, errorCode, isTransient } from '../errors.js';
+import { errorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import {
   type ConsumerHealth,
   type PartitionProgress,
-  type PartitionSample,
   restartDelayMs,
+  sampleAssigned,
   stalledPartitions,
 } from './consumer-health.js';
-import type { Emit, RecordHeaders, RecordSource } from './emit.js';
-import { HEADERS, headerNumber, headerValue } from './headers.js';
+import type { Emit } from './emit.js';
+import { HEADERS, headerNumber } from './headers.js';
+import { KeyScheduler } from './key-scheduler.js';
+import { PartitionPauses } from './partition-pauses.js';
+import { PartitionWork } from './partition-work.js';
+import {
+  type PoisonReason,
+  type PoisonSource,
+  RecordProcessor,
+  type RuntimeRecord,
+} from './record-processor.js';
 import type { AvroSerde } from './serde.js';
-import { type Encoded, OutputRejectedError, TransactionalSender } from './transactional-sender.js';
+import { type Encoded, prepareRecords, TransactionalSender } from './transactional-sender.js';
 
-/** What a handler gets: the decoded value and where it came from; no Kafka client type. */
-export interface RuntimeRecord<T> {
-  topic: string;
-  partition: number;
-  offset: string;
-  key: string | null;
-  value: T;
-  headers: RecordHeaders;
-  timestamp: string;
-  /** The record as it was on the topic, for a dead letter. */
-  source: RecordSource;
-}
-
-/** Why a record is poison: it does not decode, its handler refused it for good, or its outputs cannot be written. */
-export type PoisonReason = 'DECODE_FAILED' | 'HANDLER_FAILED' | 'OUTPUT_REJECTED';
-
-export type PoisonSource = RecordSource;
+export type { PoisonReason, PoisonSource, RuntimeRecord } from './record-processor.js';
 
 export interface ConsumerRuntimeOptions<T> {
   name: string;
   kafka: Kafka;
-  /** The client its transactional producer uses (default `kafka`): one with TRANSACTION_RETRY. */
+  /** The client its transactional producers use (default `kafka`): one with TRANSACTION_RETRY. */
   producerKafka?: Kafka;
   groupId: string;
   topics: string[];
@@ -71,10 +74,9 @@ export interface ConsumerRuntimeOptions<T> {
   metrics?: Registry;
   /**
    * Consume → transform → produce exactly once (the default): the outputs and the consumed offset go
-   * in one Kafka transaction (a TransactionalSender of this runtime's own; consumers read
-   * committed). A crash before the commit leaves neither the outputs nor the offset. `false` for a
-   * consumer that writes no records (audit): its offsets are committed plainly, and a handler that
-   * returns records there is a programming error.
+   * in one Kafka transaction (consumers read committed). A crash before the commit leaves neither
+   * the outputs nor the offset. `false` for a consumer that writes no records (audit): its offsets
+   * are committed plainly, and a handler that returns records there is a programming error.
    */
   transactional?: boolean;
   /**
@@ -83,16 +85,11 @@ export interface ConsumerRuntimeOptions<T> {
    * the runtime restarts it in place. Default 60 s.
    */
   stuckAfterMs?: number;
-  /**
-   * Records of different keys in one partition handled at the same time, up to this many (one key's
-   * records stay in order). 1 (the default) handles one record at a time. A slow call for one
-   * appointment then no longer holds every appointment behind it on the partition (head-of-line
-   * blocking measured by the issue 5 comparison: a 2 s provider timeout stalled a whole partition).
-   */
+  /** Records handled at the same time, across keys and partitions (default 16); one key's records stay in order. */
   keyConcurrency?: number;
+  /** Records of one partition read and not finished before it is held (default 4 × keyConcurrency). */
+  maxOpenPerPartition?: number;
 }
-
-type Processed = { kind: 'done'; out: Encoded[] } | { kind: 'transient'; err: unknown } | { kind: 'skipped' };
 
 interface RuntimeCounters {
   records: Counter<'consumer' | 'outcome'>;
@@ -106,13 +103,13 @@ function runtimeCounters(registry: Registry | undefined): RuntimeCounters | unde
     c = {
       records: new Counter({
         name: 'booking_records_handled_total',
-        help: 'Records handled by a consumer, by outcome (ok, poison, deferred, retry)',
+        help: 'Records handled by a consumer, by outcome (ok, poison, skipped, deferred, retry)',
         labelNames: ['consumer', 'outcome'],
         registers: [registry],
       }),
       restarts: new Counter({
         name: 'booking_consumer_restarts_total',
-        help: 'Consumer restarts, by cause (crash: kafkajs restarted it; gave-up: kafkajs stopped and the runtime started it again; stuck: restarted in place; stopped: stopped without being asked and not started again by kafkajs)',
+        help: 'Consumer restarts, by cause (crash: kafkajs restarted it; gave-up: kafkajs stopped and the runtime started it again; stuck: restarted in place; stopped: stopped without being asked and not started again by kafkajs; send-failed: a transaction failed for good)',
         labelNames: ['consumer', 'cause'],
         registers: [registry],
       }),
@@ -125,25 +122,38 @@ function runtimeCounters(registry: Registry | undefined): RuntimeCounters | unde
 /** How often the watchdog looks; committed offsets are read from the broker at this pace. */
 const WATCH_INTERVAL_MS = 5000;
 
+/** One kafkajs consumer and the state that lives and dies with it (a restart makes a new one). */
+interface Incarnation {
+  consumer: Consumer;
+  scheduler: KeyScheduler;
+  pauses: PartitionPauses;
+  works: Map<string, { work: PartitionWork; log: Logger }>;
+}
+
 export class ConsumerRuntime<T> {
-  private consumer: Consumer;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private inc: Incarnation;
   private readonly counters: RuntimeCounters | undefined;
-  private readonly sender: TransactionalSender | undefined;
+  private readonly processor: RecordProcessor<T>;
+  /** Per input partition, its transactional sender (stable id: the fencing unit). */
+  private readonly senders = new Map<string, TransactionalSender>();
+  private readonly transactional: boolean;
   private readonly stuckAfterMs: number;
+  private readonly keyConcurrency: number;
+  private readonly maxOpen: number;
   private running = false;
   private stopped = false;
   private restarts = 0;
   /** Restarts in a row that did not get the consumer running again (for the backoff). */
   private failedStarts = 0;
   private restarting: Promise<void> | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
   private lastActivity = Date.now();
   private assigned: { topic: string; partition: number }[] = [];
-  private readonly deferred = new Map<string, number>();
   private readonly progress = new Map<string, PartitionProgress>();
   /**
-   * Positions past batches that held only aborted records or markers: kafkajs moves past them
-   * without a commit (autoCommit is off), so the committed offset alone would show lag that is not.
+   * Positions past the last batch read whole (its trailing aborted records and markers included,
+   * and batches of nothing else): kafkajs moves past them without a commit (autoCommit is off), so
+   * the committed offset alone would show lag that is not.
    */
   private readonly skippedTo = new Map<string, bigint>();
   private stalled: string[] = [];
@@ -154,19 +164,21 @@ export class ConsumerRuntime<T> {
   private stoppedAt: number | undefined;
 
   constructor(private readonly opts: ConsumerRuntimeOptions<T>) {
-    if (opts.transactional !== false) {
-      this.sender = new TransactionalSender({
-        kafka: opts.producerKafka ?? opts.kafka,
-        transactionalId: `${opts.groupId}.${opts.name}.${randomUUID()}`,
-        serde: opts.serde,
-        logger: opts.logger,
-        name: opts.name,
-        metrics: opts.metrics,
-      });
-    }
+    this.transactional = opts.transactional !== false;
     this.stuckAfterMs = opts.stuckAfterMs ?? 60_000;
+    this.keyConcurrency = opts.keyConcurrency ?? 16;
+    this.maxOpen = opts.maxOpenPerPartition ?? this.keyConcurrency * 4;
     this.counters = runtimeCounters(opts.metrics);
-    this.consumer = this.createConsumer();
+    this.processor = new RecordProcessor<T>({
+      name: opts.name,
+      schema: opts.schema,
+      serde: opts.serde,
+      handle: opts.handle,
+      onPoison: opts.onPoison,
+      prepare: (out) => this.prepare(out),
+      ...(this.counters ? { records: this.counters.records } : {}),
+    });
+    this.inc = this.incarnation();
   }
 
   get name(): string {
@@ -193,30 +205,75 @@ export class ConsumerRuntime<T> {
     return { running: this.ready, stuck, restarts: this.restarts, ...(reason ? { reason } : {}) };
   }
 
-  private createConsumer(): Consumer {
+  async start(): Promise<void> {
+    await this.run(this.inc);
+    this.watchdog = setInterval(() => void this.watch(), WATCH_INTERVAL_MS);
+    this.watchdog.unref();
+  }
+
+  /**
+   * Stops handing out records, lets the records being handled finish and their transactions
+   * commit, then leaves the group and disconnects; bounded by `boundMs` in all.
+   */
+  async stop(boundMs = 10_000): Promise<void> {
+    this.stopped = true;
+    this.running = false;
+    if (this.watchdog) clearInterval(this.watchdog);
+    clearTimeout(this.restartTimer);
+    const inc = this.inc;
+    inc.pauses.close();
+    const deadline = Date.now() + boundMs;
+    const left = () => Math.max(0, deadline - Date.now());
+    await Promise.race([inc.scheduler.idle(), sleep(left() / 2)]);
+    await Promise.race([
+      Promise.all([...inc.works.values()].map((w) => w.work.settled())),
+      sleep(left() / 2),
+    ]);
+    await Promise.race([inc.consumer.disconnect().catch(() => undefined), sleep(left())]);
+    await Promise.all([...this.senders.values()].map((s) => s.stop(Math.max(1000, left()))));
+    this.senders.clear();
+    await this.admin?.disconnect().catch(() => undefined);
+  }
+
+  private incarnation(): Incarnation {
     const consumer = this.opts.kafka.consumer({
       groupId: this.opts.groupId,
       readUncommitted: false,
       maxWaitTimeInMs: this.opts.maxWaitTimeInMs ?? 500,
       allowAutoTopicCreation: false,
     });
+    const inc: Incarnation = {
+      consumer,
+      scheduler: new KeyScheduler(this.keyConcurrency),
+      pauses: new PartitionPauses(consumer),
+      works: new Map(),
+    };
+    const current = () => this.inc === inc;
     const { events } = consumer;
     const alive = () => {
-      if (this.consumer === consumer) this.lastActivity = Date.now();
+      if (current()) this.lastActivity = Date.now();
     };
     for (const e of [events.FETCH_START, events.FETCH, events.START_BATCH_PROCESS, events.HEARTBEAT])
       consumer.on(e, alive);
     consumer.on(events.END_BATCH_PROCESS, ({ payload }) => {
-      if (this.consumer !== consumer || payload.batchSize !== 0 || payload.lastOffset == null) return;
-      this.skippedTo.set(`${payload.topic}/${payload.partition}`, BigInt(payload.lastOffset) + 1n);
+      // A batch of aborted records or markers only: eachBatch never sees it.
+      if (!current() || payload.batchSize !== 0 || payload.lastOffset == null || payload.firstOffset == null)
+        return;
+      const next = (BigInt(payload.lastOffset) + 1n).toString();
+      this.skippedTo.set(`${payload.topic}/${payload.partition}`, BigInt(next));
+      if (this.stopped) return;
+      // Only right after what this work has had: never past a record it was not handed.
+      const { work } = this.workFor(inc, payload.topic, payload.partition);
+      const had = work.lastBegun;
+      if (had === undefined || BigInt(payload.firstOffset) <= had + 1n) work.advanceTo(next);
     });
     consumer.on(events.STOP, () => {
-      if (this.consumer !== consumer || this.stopped) return;
+      if (!current() || this.stopped) return;
       this.running = false;
       this.stoppedAt = Date.now();
     });
     consumer.on(events.GROUP_JOIN, ({ payload }) => {
-      if (this.consumer !== consumer) return;
+      if (!current()) return;
       this.running = true;
       this.stoppedAt = undefined;
       this.failedStarts = 0;
@@ -226,14 +283,15 @@ export class ConsumerRuntime<T> {
       );
       this.progress.clear();
       this.stalled = [];
+      this.rejoined(inc);
     });
     consumer.on(events.CRASH, ({ payload }) => {
-      if (this.consumer !== consumer || this.stopped) return;
+      if (!current() || this.stopped) return;
       this.running = false;
       this.restarts++;
       const error = payload.error as Error;
       if (payload.restart) {
-        // kafkajs starts it again itself.
+        // kafkajs starts it again itself and rejoins (GROUP_JOIN: kept partitions keep their work).
         this.counters?.restarts.inc({ consumer: this.opts.name, cause: 'crash' });
         this.opts.logger.warn(
           { consumer: this.opts.name, err: error?.message, restart: 'kafkajs' },
@@ -250,26 +308,54 @@ export class ConsumerRuntime<T> {
       );
       void this.restart();
     });
-    return consumer;
+    return inc;
   }
 
-  async start(): Promise<void> {
-    await this.sender?.start();
-    await this.run(this.consumer);
-    this.watchdog = setInterval(() => void this.watch(), WATCH_INTERVAL_MS);
-    this.watchdog.unref();
-  }
-
-  private async run(consumer: Consumer): Promise<void> {
-    await consumer.connect();
-    for (const topic of this.opts.topics) {
-      await consumer.subscribe({ topic, fromBeginning: this.opts.fromBeginning ?? true });
+  /**
+   * A new generation. A partition this member keeps keeps its work: what is open finishes and
+   * commits as before, and a record kafkajs hands over again is recognised and skipped. A partition
+   * it lost is dropped: what is still running there finishes unheeded. Dropping every partition's
+   * work here, as a first version did, lost records: kafkajs can go on from the positions it had
+   * resolved rather than the committed ones, so records handed out before the rejoin were never
+   * read again (the broker-restart fault test caught a partition with lag and no progress).
+   * Every assigned partition's sender registers its transactional id now, not at its first
+   * record: that fences the previous owner at once and aborts whatever transaction it left open,
+   * which read_committed readers downstream would otherwise wait on until the transaction timeout.
+   * Senders are never closed before the runtime stops: one closed mid-transaction leaves that
+   * transaction open, and nothing else would register its id to abort it.
+   */
+  private rejoined(inc: Incarnation): void {
+    const mine = new Set(this.assigned.map((a) => `${a.topic}/${a.partition}`));
+    for (const [id, { work }] of inc.works) {
+      if (mine.has(id)) continue;
+      work.abandon();
+      const [topic, partition] = splitId(id);
+      inc.pauses.forget(topic, partition);
+      inc.works.delete(id);
     }
-    await consumer.run({
+    if (!this.transactional) return;
+    for (const { topic, partition } of this.assigned) {
+      this.senderFor(topic, partition)
+        .settle()
+        .catch((err: unknown) =>
+          this.opts.logger.warn(
+            { consumer: this.opts.name, topic, partition, err: (err as Error).message },
+            'transactional producer not registered yet; its first transaction registers it',
+          ),
+        );
+    }
+  }
+
+  private async run(inc: Incarnation): Promise<void> {
+    await inc.consumer.connect();
+    for (const topic of this.opts.topics) {
+      await inc.consumer.subscribe({ topic, fromBeginning: this.opts.fromBeginning ?? true });
+    }
+    await inc.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 3,
-      eachBatch: (payload) => this.eachBatch(consumer, payload),
+      eachBatch: async (payload) => this.eachBatch(inc, payload),
     });
   }
 
@@ -279,21 +365,21 @@ export class ConsumerRuntime<T> {
       while (!this.stopped) {
         this.failedStarts++;
         await new Promise<void>((resolve) => {
-          const t = setTimeout(() => {
-            this.timers.delete(t);
-            resolve();
-          }, restartDelayMs(this.failedStarts));
-          this.timers.add(t);
+          this.restartTimer = setTimeout(resolve, restartDelayMs(this.failedStarts));
         });
         if (this.stopped) return;
-        const old = this.consumer;
+        const old = this.inc;
         this.running = false;
-        this.clearDeferrals();
-        await Promise.race([old.disconnect().catch(() => undefined), sleep(5000)]);
-        this.consumer = this.createConsumer();
+        old.pauses.close();
+        for (const { work } of old.works.values()) work.abandon();
+        await Promise.race([old.consumer.disconnect().catch(() => undefined), sleep(5000)]);
+        // A transaction that failed for good may still be open on its coordinator: a fresh producer
+        // with the same id settles it before the new consumer reads the committed offsets.
+        await Promise.all([...this.senders.values()].map((s) => s.settle().catch(() => undefined)));
+        this.inc = this.incarnation();
         this.lastActivity = Date.now();
         try {
-          await this.run(this.consumer);
+          await this.run(this.inc);
           this.opts.logger.info(
             { consumer: this.opts.name, restarts: this.restarts },
             'consumer started again',
@@ -319,15 +405,12 @@ export class ConsumerRuntime<T> {
     // within seconds; past the bound nobody will, so we do.
     if (!this.running) {
       if (this.stoppedAt !== undefined && Date.now() - this.stoppedAt > this.stuckAfterMs) {
-        this.restarts++;
-        this.counters?.restarts.inc({ consumer: this.opts.name, cause: 'stopped' });
         this.opts.logger.error(
           { consumer: this.opts.name },
           'consumer stopped and not started again; restarting it',
         );
         this.stoppedAt = undefined;
-        this.failedStarts = 0;
-        void this.restart();
+        this.restartFor('stopped');
       }
       return;
     }
@@ -336,285 +419,197 @@ export class ConsumerRuntime<T> {
       const now = Date.now();
       const silent = now - this.lastActivity > this.stuckAfterMs;
       const samples = await this.sample().catch(() => undefined);
-      if (samples) {
-        this.stalled = stalledPartitions(samples, this.progress, now, this.stuckAfterMs, (t, p) =>
-          this.deferred.get(`${t}/${p}`),
-        );
+      const { pauses } = this.inc;
+      const stalled = samples
+        ? stalledPartitions(samples, this.progress, now, this.stuckAfterMs, (t, p) =>
+            pauses.deferredUntil(t, p),
+          )
+        : [];
+      // A record open past the bound holds every commit of its partition (a wedged call).
+      for (const [id, { work }] of this.inc.works) {
+        const oldest = work.live ? work.oldestOpen : undefined;
+        if (oldest && now - oldest.since > this.stuckAfterMs)
+          stalled.push(`${id} record ${oldest.offset} open for ${now - oldest.since} ms`);
       }
-      if (silent) this.stalled = [`fetch loop silent for ${now - this.lastActivity} ms`, ...this.stalled];
+      if (silent) stalled.unshift(`fetch loop silent for ${now - this.lastActivity} ms`);
+      this.stalled = stalled;
       if (this.stalled.length > 0 && this.running && !this.stopped) {
-        this.restarts++;
-        this.counters?.restarts.inc({ consumer: this.opts.name, cause: 'stuck' });
         this.opts.logger.error(
           { consumer: this.opts.name, stalled: this.stalled },
           'consumer stuck; restarting it',
         );
         this.stalled = [];
-        this.running = false;
-        this.failedStarts = 0;
-        void this.restart();
+        this.restartFor('stuck');
       }
     } finally {
       this.watching = false;
     }
   }
 
-  /** Committed and end offsets of the partitions assigned to this member. */
-  private async sample(): Promise<PartitionSample[]> {
-    if (this.assigned.length === 0) return [];
+  private restartFor(cause: 'stuck' | 'stopped' | 'send-failed'): void {
+    if (this.stopped || this.restarting) return;
+    this.restarts++;
+    this.counters?.restarts.inc({ consumer: this.opts.name, cause });
+    this.running = false;
+    this.failedStarts = 0;
+    void this.restart();
+  }
+
+  private async sample() {
     if (!this.admin) {
       const admin = this.opts.kafka.admin();
       await admin.connect();
       this.admin = admin;
     }
-    const topics = [...new Set(this.assigned.map((a) => a.topic))];
-    const committed = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics });
-    const samples: PartitionSample[] = [];
-    for (const topic of topics) {
-      const ends = await this.admin.fetchTopicOffsets(topic);
-      const mine = new Set(this.assigned.filter((a) => a.topic === topic).map((a) => a.partition));
-      const byPartition = new Map(
-        committed.find((c) => c.topic === topic)?.partitions.map((p) => [p.partition, p.offset]) ?? [],
-      );
-      for (const e of ends) {
-        if (!mine.has(e.partition)) continue;
-        const c = byPartition.get(e.partition);
-        const committed = c === undefined || c === '-1' ? null : BigInt(c);
-        const skipped = this.skippedTo.get(`${topic}/${e.partition}`);
-        samples.push({
-          topic,
-          partition: e.partition,
-          committed:
-            skipped !== undefined && (committed === null || skipped > committed) ? skipped : committed,
-          end: BigInt(e.high),
-        });
-      }
-    }
-    return samples;
+    return sampleAssigned(this.admin, this.opts.groupId, this.assigned, this.skippedTo);
   }
 
-  /** Stops consuming after the batch in hand, then disconnects; bounded by `boundMs`. */
-  async stop(boundMs = 10_000): Promise<void> {
-    this.stopped = true;
-    this.running = false;
-    if (this.watchdog) clearInterval(this.watchdog);
-    this.clearDeferrals();
-    await Promise.race([this.consumer.disconnect(), sleep(boundMs)]);
-    await this.sender?.stop();
-    await this.admin?.disconnect().catch(() => undefined);
-  }
-
-  /** Cancels every pending resume (and restart back-off) timer. */
-  private clearDeferrals(): void {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    this.deferred.clear();
-  }
-
-  private deferPartition(
-    consumer: Consumer,
-    payload: EachBatchPayload,
-    offset: string,
-    untilMs: number,
-  ): void {
-    const { topic, partition } = payload.batch;
-    const resume = payload.pause();
-    consumer.seek({ topic, partition, offset });
-    const id = `${topic}/${partition}`;
-    this.deferred.set(id, untilMs);
-    const timer = setTimeout(
-      () => {
-        this.timers.delete(timer);
-        if (this.deferred.get(id) === untilMs) this.deferred.delete(id);
-        if (!this.stopped && this.consumer === consumer) resume();
-      },
-      Math.max(0, untilMs - Date.now()),
-    );
-    this.timers.add(timer);
-  }
-
-  /** Decodes and handles one record; a poison record becomes its dead-letter emits. */
-  private async processOne(
-    topic: string,
-    partition: number,
-    message: KafkaMessage,
-    log: Logger,
-  ): Promise<Processed> {
-    try {
-      const { value } = await this.opts.serde.decode<T>(message.value, { topic, schema: this.opts.schema });
-      const out = await this.opts.handle({
-        topic,
-        partition,
-        offset: message.offset,
-        key: message.key ? message.key.toString() : null,
-        value,
-        headers: message.headers ?? {},
-        timestamp: message.timestamp,
-        source: { topic, partition, message },
-      });
-      // Encoded here, per record: an output that cannot be written makes this record poison, not
-      // the whole batch (issue 12: such a batch used to fail and be re-read for ever).
-      const encoded = await this.encode(out);
-      this.counters?.records.inc({ consumer: this.opts.name, outcome: 'ok' });
-      return { kind: 'done', out: encoded };
-    } catch (err) {
-      if (isTransient(err)) return { kind: 'transient', err };
-      const reason =
-        err instanceof DecodeError
-          ? 'DECODE_FAILED'
-          : err instanceof OutputRejectedError
-            ? 'OUTPUT_REJECTED'
-            : 'HANDLER_FAILED';
-      log.error(
-        {
-          offset: message.offset,
-          errorCode: errorCode(err),
-          err,
-          correlationId: headerValue(message.headers, HEADERS.correlationId),
-        },
-        'poison record: dead-lettered',
-      );
-      this.counters?.records.inc({ consumer: this.opts.name, outcome: 'poison' });
-      try {
-        return {
-          kind: 'done',
-          out: await this.encode(this.opts.onPoison({ topic, partition, message }, err, reason)),
-        };
-      } catch (dltErr) {
-        if (isTransient(dltErr)) return { kind: 'transient', err: dltErr };
-        // Not even its dead letter can be written: say where it is, and move on.
-        log.error(
-          { offset: message.offset, errorCode: errorCode(dltErr), err: dltErr },
-          'poison record could not be dead-lettered either: skipped',
-        );
-        this.counters?.records.inc({ consumer: this.opts.name, outcome: 'skipped' });
-        return { kind: 'done', out: [] };
-      }
-    }
-  }
-
-  private async encode(out: Emit[]): Promise<Encoded[]> {
-    if (out.length === 0) return [];
-    if (!this.sender)
+  private prepare(out: Emit[]): Promise<Encoded[]> {
+    if (out.length === 0) return Promise.resolve([]);
+    if (!this.transactional)
       throw new Error(`consumer ${this.opts.name} is not transactional and cannot write records`);
-    return this.sender.prepare(out);
+    return prepareRecords(this.opts.serde, out);
   }
 
-  /**
-   * Handles a chunk: records grouped by key, groups run side by side (at most keyConcurrency at a
-   * time), each group in offset order. After a transient failure the rest of that key's group is
-   * skipped, so nothing of that key runs ahead of the record that must be tried again.
-   */
-  private async processChunk(
+  /** The sender of an input partition, made on first use; its transactional id names the partition. */
+  private senderFor(topic: string, partition: number): TransactionalSender {
+    const id = `${topic}/${partition}`;
+    let sender = this.senders.get(id);
+    if (!sender) {
+      sender = new TransactionalSender({
+        kafka: this.opts.producerKafka ?? this.opts.kafka,
+        transactionalId: `${this.opts.groupId}.${topic}.${partition}`,
+        serde: this.opts.serde,
+        logger: this.opts.logger,
+        name: this.opts.name,
+        metrics: this.opts.metrics,
+      });
+      this.senders.set(id, sender);
+    }
+    return sender;
+  }
+
+  private workFor(inc: Incarnation, topic: string, partition: number) {
+    const id = `${topic}/${partition}`;
+    let entry = inc.works.get(id);
+    if (!entry) {
+      const log = this.opts.logger.child({ consumer: this.opts.name, topic, partition });
+      const work: PartitionWork = new PartitionWork({
+        send: (records, commit) => this.commit(inc, topic, partition, records, commit),
+        onBroken: (err) => {
+          log.error(
+            { errorCode: errorCode(err), err },
+            'transaction failed for good; consumer started again',
+          );
+          if (this.inc === inc) this.restartFor('send-failed');
+        },
+      });
+      entry = { work, log };
+      inc.works.set(id, entry);
+    }
+    return entry;
+  }
+
+  private async commit(
+    inc: Incarnation,
     topic: string,
     partition: number,
-    chunk: KafkaMessage[],
-    log: Logger,
-  ): Promise<Processed[]> {
-    const results: Processed[] = chunk.map(() => ({ kind: 'skipped' }));
-    const groups = new Map<string, number[]>();
-    chunk.forEach((m, i) => {
-      const key = m.key ? m.key.toString('latin1') : `\u0000${i}`;
-      groups.set(key, [...(groups.get(key) ?? []), i]);
-    });
-    const queue = [...groups.values()];
-    const worker = async () => {
-      for (let g = queue.shift(); g; g = queue.shift()) {
-        for (const i of g) {
-          results[i] = await this.processOne(topic, partition, chunk[i]!, log);
-          if (results[i]!.kind === 'transient') break;
-        }
-      }
-    };
-    const width = Math.min(this.opts.keyConcurrency ?? 1, queue.length);
-    await Promise.all(Array.from({ length: width }, worker));
-    return results;
+    records: Encoded[],
+    commit: bigint | undefined,
+  ): Promise<void> {
+    const offset = commit === undefined ? undefined : commit.toString();
+    if (this.transactional) {
+      await this.senderFor(topic, partition).sendEncoded(
+        records,
+        offset === undefined ? [] : [{ groupId: this.opts.groupId, topic, partition, offset }],
+      );
+    } else if (offset !== undefined) {
+      // Nothing is written with it: a commit that fails loses nothing (the next one carries a
+      // later offset; a restart reads a little again, and these handlers are idempotent).
+      await inc.consumer.commitOffsets([{ topic, partition, offset }]).catch((err: unknown) => {
+        this.opts.logger.warn(
+          { consumer: this.opts.name, topic, partition, err: (err as Error).message },
+          'offset commit failed; the next commit carries it',
+        );
+      });
+    }
+    if (this.inc === inc) this.lastActivity = Date.now();
   }
 
-  /**
-   * Handles a batch: chunks of records (per key in order, keys side by side), outputs and offsets
-   * committed together.
-   */
-  private async eachBatch(consumer: Consumer, payload: EachBatchPayload): Promise<void> {
-    const { batch, isRunning, isStale, heartbeat, resolveOffset } = payload;
+  /** Hands the batch's records out, up to the first that is not due or the partition's bound. */
+  private async eachBatch(inc: Incarnation, payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset } = payload;
     const { topic, partition } = batch;
-    const log = this.opts.logger.child({ consumer: this.opts.name, topic, partition });
-    let pending: Encoded[] = [];
-    let lastDone: string | undefined;
-
-    const flush = async () => {
-      if (lastDone === undefined) return;
-      const next = (BigInt(lastDone) + 1n).toString();
-      if (this.sender) {
-        await this.sender.sendEncoded(pending, [
-          { groupId: this.opts.groupId, topic, partition, offset: next },
-        ]);
-      } else {
-        if (pending.length > 0)
-          throw new Error(`consumer ${this.opts.name} is not transactional and cannot write records`);
-        await consumer.commitOffsets([{ topic, partition, offset: next }]);
-      }
-      this.lastActivity = Date.now();
-      resolveOffset(lastDone);
-      pending = [];
-      lastDone = undefined;
-    };
-
-    const messages = batch.messages;
-    let at = 0;
-    while (at < messages.length) {
-      if (!isRunning() || isStale() || this.stopped || this.consumer !== consumer) break;
-      // The chunk ends before the first record that is not due yet (delay topics).
-      let end = at;
-      let notDue: { offset: string; until: number } | undefined;
-      while (end < messages.length && end - at < (this.opts.keyConcurrency ?? 1) * 4) {
-        const m = messages[end]!;
-        const notBefore = this.opts.honourNotBefore ? dueAt(m.headers) : undefined;
-        if (notBefore !== undefined && notBefore > Date.now()) {
-          notDue = { offset: m.offset, until: notBefore };
-          break;
-        }
-        end++;
-      }
-      const chunk = messages.slice(at, end);
-      const results = chunk.length ? await this.processChunk(topic, partition, chunk, log) : [];
-      for (const [i, r] of results.entries()) {
-        if (r.kind !== 'done') {
-          // Not the record's fault: keep it (and what follows it), try again later, commit what was
-          // done before it. Later records already handled run again: handlers are idempotent.
-          const message = chunk[i]!;
-          if (r.kind === 'transient') {
-            log.warn(
-              { offset: message.offset, errorCode: errorCode(r.err), err: r.err },
-              'retryable failure; record kept for a retry',
-            );
-          }
-          await flush();
-          this.counters?.records.inc({ consumer: this.opts.name, outcome: 'retry' });
-          this.deferPartition(
-            consumer,
-            payload,
-            message.offset,
-            Date.now() + (this.opts.retryBackoffMs ?? 1000),
-          );
-          return;
-        }
-        pending.push(...r.out);
-        lastDone = chunk[i]!.offset;
-      }
-      if (pending.length >= 500) await flush();
-      await heartbeat();
-      at = end;
-      if (notDue) {
-        await flush();
+    if (batch.messages.length === 0) return;
+    const { work, log } = this.workFor(inc, topic, partition);
+    for (const m of batch.messages) {
+      if (!payload.isRunning() || payload.isStale() || this.stopped || this.inc !== inc) return;
+      if (work.has(m.offset)) continue; // handed out before a rejoin: open here or finished
+      const due = this.opts.honourNotBefore ? dueAt(m.headers) : undefined;
+      if (due !== undefined && due > Date.now()) {
         this.counters?.records.inc({ consumer: this.opts.name, outcome: 'deferred' });
-        this.deferPartition(consumer, payload, notDue.offset, notDue.until);
+        inc.pauses.defer(topic, partition, m.offset, due);
         return;
       }
+      if (work.inFlight >= this.maxOpen) {
+        inc.pauses.hold(topic, partition, m.offset);
+        return;
+      }
+      work.begin(m.offset);
+      resolveOffset(m.offset);
+      const key = m.key ? m.key.toString('latin1') : `\u0000${m.offset}`;
+      inc.scheduler
+        .run(`${topic}/${partition}/${key}`, () => this.handleRecord(inc, work, topic, partition, m, log))
+        .catch((err: unknown) => log.error({ offset: m.offset, err }, 'record handling failed unexpectedly'));
     }
-    await flush();
+    // Every record of the batch handed out: aborted records or markers after the last of them
+    // (common after a broker restart, when every sender's registration aborts what it left open)
+    // hold nothing, and the commit passes them once the records before are finished. Without that
+    // the group showed lag on a drained partition until its next real record.
+    const last = batch.messages[batch.messages.length - 1]!.offset;
+    if (BigInt(batch.lastOffset()) > BigInt(last))
+      work.advanceTo((BigInt(batch.lastOffset()) + 1n).toString());
+  }
+
+  /** One record in its key's turn; a retryable failure is tried again after a backoff, in place. */
+  private async handleRecord(
+    inc: Incarnation,
+    work: PartitionWork,
+    topic: string,
+    partition: number,
+    m: KafkaMessage,
+    log: Logger,
+  ): Promise<void> {
+    const backoff = this.opts.retryBackoffMs ?? 1000;
+    for (let attempt = 1; ; attempt++) {
+      // Not started once stopping: left open, it is read again by whoever owns the partition next.
+      if (!work.live || this.stopped) return;
+      const r = await this.processor.process(topic, partition, m, log);
+      if (!work.live) return;
+      if (r.kind === 'done') {
+        try {
+          work.finish(m.offset, r.out);
+        } catch (err) {
+          log.error({ offset: m.offset, err }, 'record finished out of its partition work');
+        }
+        if (work.inFlight <= this.maxOpen / 2) inc.pauses.release(topic, partition);
+        return;
+      }
+      this.counters?.records.inc({ consumer: this.opts.name, outcome: 'retry' });
+      if (attempt === 1 || attempt % 30 === 0)
+        log.warn(
+          { offset: m.offset, attempt, errorCode: errorCode(r.err), err: r.err },
+          'retryable failure; the record is tried again after a backoff',
+        );
+      await sleep(backoff);
+    }
   }
 }
+
+const splitId = (id: string): [string, number] => {
+  const at = id.lastIndexOf('/');
+  return [id.slice(0, at), Number(id.slice(at + 1))];
+};
 
 /**
  * When a delayed record is due: its x-not-before, unless that lies more than MAX_DEFER_MS ahead:

@@ -24,4 +24,35 @@ describe('OffsetTracker', () => {
     expect(() => t.begin(5n)).toThrow(/must ascend/);
     expect(() => t.finish(6n)).toThrow(/not open/);
   });
+
+  it('reports since when the lowest open record has been open, moving as the prefix finishes', () => {
+    const t = new OffsetTracker();
+    t.begin(1n, 100);
+    t.begin(2n, 200);
+    t.finish(2n);
+    expect(t.lowestOpenSince).toBe(100);
+    t.finish(1n);
+    expect(t.lowestOpenSince).toBeUndefined();
+    t.begin(3n, 300);
+    expect(t.lowestOpenSince).toBe(300);
+  });
+
+  it('commits past offsets that held no record (aborted, markers) only once everything below is finished', () => {
+    const t = new OffsetTracker();
+    t.begin(0n);
+    t.begin(1n);
+    t.advanceTo(5n); // 2, 3, 4: an aborted transaction and its marker
+    expect(t.take()).toBeUndefined();
+    t.finish(1n);
+    expect(t.take()).toBeUndefined();
+    t.finish(0n);
+    expect(t.take()).toBe(5n);
+    t.advanceTo(8n); // nothing open: at once
+    expect(t.take()).toBe(8n);
+    expect(() => t.begin(7n)).toThrow(/must ascend/);
+    t.begin(8n);
+    t.advanceTo(3n); // behind: ignored
+    t.finish(8n);
+    expect(t.take()).toBe(9n);
+  });
 });

@@ -33,9 +33,27 @@ export class PartitionWork {
     this.tracker.begin(BigInt(offset));
   }
 
+  /** The highest offset handed to this work, or undefined before the first. */
+  get lastBegun(): bigint | undefined {
+    return this.tracker.lastBegun;
+  }
+
+  /** True for a record this work has already had (read again after a rejoin): it must not run twice. */
+  has(offset: string): boolean {
+    const last = this.tracker.lastBegun;
+    return last !== undefined && BigInt(offset) <= last;
+  }
+
   /** Records read and not finished: the owner pauses the partition above a bound. */
   get inFlight(): number {
     return this.tracker.inFlight;
+  }
+
+  /** The lowest open record and since when it has been open, or undefined when none is. */
+  get oldestOpen(): { offset: bigint; since: number } | undefined {
+    const offset = this.tracker.lowestOpen;
+    const since = this.tracker.lowestOpenSince;
+    return offset === undefined || since === undefined ? undefined : { offset, since };
   }
 
   /** False once broken or abandoned: results of records still running are dropped. */
@@ -48,6 +66,14 @@ export class PartitionWork {
     if (!this.live) return;
     this.tracker.finish(BigInt(offset));
     this.buffer.push(...out);
+    this.commit = this.tracker.take() ?? this.commit;
+    this.flush();
+  }
+
+  /** Offsets below `next` not begun held no record (aborted, markers): the commit may pass them. */
+  advanceTo(next: string): void {
+    if (!this.live) return;
+    this.tracker.advanceTo(BigInt(next));
     this.commit = this.tracker.take() ?? this.commit;
     this.flush();
   }

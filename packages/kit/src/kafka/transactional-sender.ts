@@ -139,6 +139,7 @@ export class TransactionalSender {
   private waiting: Waiting[] = [];
   private running = false;
   private closed = false;
+  private recovering = false;
   private readonly attemptTimeoutMs: number;
   private readonly maxAttempts: number;
   private readonly budgetMs: number;
@@ -175,31 +176,18 @@ export class TransactionalSender {
    * OutputRejectedError for a value that does not encode or a record over MAX_OUTPUT_BYTES; a
    * registry outage stays retryable.
    */
-  async prepare(emits: readonly Emit[]): Promise<Encoded[]> {
-    return Promise.all(
-      emits.map(async (e) => {
-        let value: Buffer;
-        try {
-          value = await this.opts.serde.encode(e.topic, e.value);
-        } catch (err) {
-          if (err instanceof PipelineError && err.retryable) throw err;
-          throw new OutputRejectedError(
-            `a record for ${e.topic} does not encode: ${(err as Error).message}`,
-            err,
-          );
-        }
-        const headerBytes = Object.entries(e.headers ?? {}).reduce(
-          (n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v),
-          0,
-        );
-        const size = value.length + Buffer.byteLength(e.key ?? '') + headerBytes;
-        if (size > MAX_OUTPUT_BYTES)
-          throw new OutputRejectedError(
-            `a record for ${e.topic} of ${size} bytes is over ${MAX_OUTPUT_BYTES}`,
-          );
-        return { topic: e.topic, key: e.key, value, headers: e.headers };
-      }),
-    );
+  prepare(emits: readonly Emit[]): Promise<Encoded[]> {
+    return prepareRecords(this.opts.serde, emits);
+  }
+
+  /**
+   * Settles whatever an earlier failed transaction left in doubt: after a failure the producer is
+   * retired, and the next one registers the same transactional id, which makes the coordinator
+   * finish or abort the old transaction before answering. Bounded; rejects if it cannot connect.
+   */
+  async settle(boundMs = 10_000): Promise<void> {
+    if (this.closed) return;
+    await withTimeout(this.current(), boundMs, 'producer start');
   }
 
   /** `send` for records `prepare` returned. */
@@ -238,11 +226,35 @@ export class TransactionalSender {
           this.lastFailureAt = Date.now();
           this.metrics?.failed.inc({ sender: this.opts.name });
           for (const w of group) w.reject(err);
+          this.recover();
         }
       }
     } finally {
       this.running = false;
     }
+  }
+
+  /**
+   * After a group failed for good its last transaction may still be open on the coordinator, and
+   * read_committed readers of every partition it wrote wait on it until the transaction timeout.
+   * So the sender keeps registering its id in the background until the broker answers: the new
+   * epoch aborts (or completes) that transaction at once.
+   */
+  private recover(): void {
+    if (this.recovering) return;
+    this.recovering = true;
+    void (async () => {
+      while (!this.closed && !this.producer) {
+        try {
+          await withTimeout(this.current(), this.attemptTimeoutMs, 'producer start');
+        } catch {
+          this.connecting = undefined;
+          await sleep(1000);
+        }
+      }
+    })().finally(() => {
+      this.recovering = false;
+    });
   }
 
   private async commitGroup(group: Waiting[]): Promise<void> {
@@ -357,6 +369,32 @@ export class TransactionalSender {
     }
     return this.connecting;
   }
+}
+
+/** `TransactionalSender.prepare` without a sender (records encoded where they are made). */
+export async function prepareRecords(serde: AvroSerde, emits: readonly Emit[]): Promise<Encoded[]> {
+  return Promise.all(
+    emits.map(async (e) => {
+      let value: Buffer;
+      try {
+        value = await serde.encode(e.topic, e.value);
+      } catch (err) {
+        if (err instanceof PipelineError && err.retryable) throw err;
+        throw new OutputRejectedError(
+          `a record for ${e.topic} does not encode: ${(err as Error).message}`,
+          err,
+        );
+      }
+      const headerBytes = Object.entries(e.headers ?? {}).reduce(
+        (n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v),
+        0,
+      );
+      const size = value.length + Buffer.byteLength(e.key ?? '') + headerBytes;
+      if (size > MAX_OUTPUT_BYTES)
+        throw new OutputRejectedError(`a record for ${e.topic} of ${size} bytes is over ${MAX_OUTPUT_BYTES}`);
+      return { topic: e.topic, key: e.key, value, headers: e.headers };
+    }),
+  );
 }
 
 function sleep(ms: number) {
