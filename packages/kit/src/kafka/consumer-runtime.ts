@@ -37,8 +37,9 @@ import {
 import type { Emit } from './emit.js';
 import { HEADERS, headerNumber } from './headers.js';
 import { KeyScheduler } from './key-scheduler.js';
+import { decodeFinished } from './offset-tracker.js';
 import { PartitionPauses } from './partition-pauses.js';
-import { PartitionWork } from './partition-work.js';
+import { type Commit, PartitionWork } from './partition-work.js';
 import {
   type PoisonReason,
   type PoisonSource,
@@ -128,6 +129,8 @@ interface Incarnation {
   scheduler: KeyScheduler;
   pauses: PartitionPauses;
   works: Map<string, { work: PartitionWork; log: Logger }>;
+  /** Committed positions and metadata of the partitions assigned at the last join (transactional only). */
+  committed: Promise<Map<string, { offset: bigint; metadata: string | null }>>;
 }
 
 export class ConsumerRuntime<T> {
@@ -247,6 +250,7 @@ export class ConsumerRuntime<T> {
       scheduler: new KeyScheduler(this.keyConcurrency),
       pauses: new PartitionPauses(consumer),
       works: new Map(),
+      committed: Promise.resolve(new Map()),
     };
     const current = () => this.inc === inc;
     const { events } = consumer;
@@ -262,10 +266,12 @@ export class ConsumerRuntime<T> {
       const next = (BigInt(payload.lastOffset) + 1n).toString();
       this.skippedTo.set(`${payload.topic}/${payload.partition}`, BigInt(next));
       if (this.stopped) return;
-      // Only right after what this work has had: never past a record it was not handed.
-      const { work } = this.workFor(inc, payload.topic, payload.partition);
-      const had = work.lastBegun;
-      if (had === undefined || BigInt(payload.firstOffset) <= had + 1n) work.advanceTo(next);
+      const first = BigInt(payload.firstOffset);
+      void this.workOf(inc, payload.topic, payload.partition).then(({ work }) => {
+        // Only right after what this work has had: never past a record it was not handed.
+        const had = work.lastBegun;
+        if (had === undefined || first <= had + 1n) work.advanceTo(next);
+      });
     });
     consumer.on(events.STOP, () => {
       if (!current() || this.stopped) return;
@@ -334,6 +340,9 @@ export class ConsumerRuntime<T> {
       inc.works.delete(id);
     }
     if (!this.transactional) return;
+    inc.committed = this.committedPositions(
+      this.assigned.filter((a) => !inc.works.has(`${a.topic}/${a.partition}`)),
+    );
     for (const { topic, partition } of this.assigned) {
       this.senderFor(topic, partition)
         .settle()
@@ -464,6 +473,41 @@ export class ConsumerRuntime<T> {
     return sampleAssigned(this.admin, this.opts.groupId, this.assigned, this.skippedTo);
   }
 
+  /**
+   * The committed positions and metadata of partitions newly assigned: the finished offsets the
+   * previous owner recorded above its position are skipped, not handled again. Bounded; without
+   * them (the coordinator away) records are handled again, as at least once allows.
+   */
+  private async committedPositions(parts: { topic: string; partition: number }[]) {
+    const out = new Map<string, { offset: bigint; metadata: string | null }>();
+    if (parts.length === 0) return out;
+    try {
+      if (!this.admin) {
+        const admin = this.opts.kafka.admin();
+        await admin.connect();
+        this.admin = admin;
+      }
+      const admin = this.admin;
+      const topics = [...new Set(parts.map((p) => p.topic))];
+      const read = await Promise.race([
+        admin.fetchOffsets({ groupId: this.opts.groupId, topics }),
+        sleep(10_000).then(() => {
+          throw new Error('no answer within 10 s');
+        }),
+      ]);
+      for (const t of read)
+        for (const p of t.partitions)
+          if (p.offset !== '-1' && p.metadata)
+            out.set(`${t.topic}/${p.partition}`, { offset: BigInt(p.offset), metadata: p.metadata });
+    } catch (err) {
+      this.opts.logger.warn(
+        { consumer: this.opts.name, err: (err as Error).message },
+        'committed metadata not read: records finished by the last owner may be handled again',
+      );
+    }
+    return out;
+  }
+
   private prepare(out: Emit[]): Promise<Encoded[]> {
     if (out.length === 0) return Promise.resolve([]);
     if (!this.transactional)
@@ -489,7 +533,7 @@ export class ConsumerRuntime<T> {
     return sender;
   }
 
-  private workFor(inc: Incarnation, topic: string, partition: number) {
+  private workFor(inc: Incarnation, topic: string, partition: number, finishedBefore?: ReadonlySet<bigint>) {
     const id = `${topic}/${partition}`;
     let entry = inc.works.get(id);
     if (!entry) {
@@ -503,6 +547,9 @@ export class ConsumerRuntime<T> {
           );
           if (this.inc === inc) this.restartFor('send-failed');
         },
+        ...(finishedBefore ? { finishedBefore } : {}),
+        onMetadataDropped: (count) =>
+          this.counters?.records.inc({ consumer: this.opts.name, outcome: 'finished-unmarked' }, count),
       });
       entry = { work, log };
       inc.works.set(id, entry);
@@ -510,18 +557,28 @@ export class ConsumerRuntime<T> {
     return entry;
   }
 
+  /** The partition's work; a new one learns what the previous owner finished above its position. */
+  private async workOf(inc: Incarnation, topic: string, partition: number) {
+    const id = `${topic}/${partition}`;
+    if (inc.works.has(id) || !this.transactional) return this.workFor(inc, topic, partition);
+    const c = (await inc.committed).get(id);
+    return this.workFor(inc, topic, partition, c ? decodeFinished(c.offset, c.metadata) : undefined);
+  }
+
   private async commit(
     inc: Incarnation,
     topic: string,
     partition: number,
     records: Encoded[],
-    commit: bigint | undefined,
+    commit: Commit | undefined,
   ): Promise<void> {
-    const offset = commit === undefined ? undefined : commit.toString();
+    const offset = commit === undefined ? undefined : commit.offset.toString();
     if (this.transactional) {
       await this.senderFor(topic, partition).sendEncoded(
         records,
-        offset === undefined ? [] : [{ groupId: this.opts.groupId, topic, partition, offset }],
+        offset === undefined
+          ? []
+          : [{ groupId: this.opts.groupId, topic, partition, offset, metadata: commit?.metadata ?? null }],
       );
     } else if (offset !== undefined) {
       // Nothing is written with it: a commit that fails loses nothing (the next one carries a
@@ -541,10 +598,18 @@ export class ConsumerRuntime<T> {
     const { batch, resolveOffset } = payload;
     const { topic, partition } = batch;
     if (batch.messages.length === 0) return;
-    const { work, log } = this.workFor(inc, topic, partition);
+    const { work, log } = await this.workOf(inc, topic, partition);
     for (const m of batch.messages) {
       if (!payload.isRunning() || payload.isStale() || this.stopped || this.inc !== inc) return;
       if (work.has(m.offset)) continue; // handed out before a rejoin: open here or finished
+      if (work.finishedBefore(m.offset)) {
+        // The previous owner handled it and committed its outputs with its finished mark.
+        work.begin(m.offset);
+        resolveOffset(m.offset);
+        work.finish(m.offset, []);
+        this.counters?.records.inc({ consumer: this.opts.name, outcome: 'finished-before' });
+        continue;
+      }
       const due = this.opts.honourNotBefore ? dueAt(m.headers) : undefined;
       if (due !== undefined && due > Date.now()) {
         this.counters?.records.inc({ consumer: this.opts.name, outcome: 'deferred' });

@@ -1,19 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { OffsetTracker } from './offset-tracker.js';
+import { decodeFinished, encodeFinished, MAX_METADATA_CHARS, OffsetTracker } from './offset-tracker.js';
 
 describe('OffsetTracker', () => {
-  it('commits only past the finished prefix when records finish out of order', () => {
+  it('keeps the position at the lowest unfinished record and lists what finished above it', () => {
     const t = new OffsetTracker();
+    expect(t.position).toBeUndefined();
     for (const o of [10n, 11n, 12n, 13n]) t.begin(o);
-    t.finish(12n);
     t.finish(13n);
-    expect(t.take()).toBeUndefined();
-    expect(t.lowestOpen).toBe(10n);
+    t.finish(12n);
+    expect(t.position).toBe(10n);
+    expect(t.finishedAbove).toEqual([12n, 13n]);
     t.finish(10n);
-    expect(t.take()).toBe(11n);
-    expect(t.take()).toBeUndefined();
+    expect(t.position).toBe(11n);
     t.finish(11n);
-    expect(t.take()).toBe(14n);
+    expect(t.position).toBe(14n);
+    expect(t.finishedAbove).toEqual([]);
     expect(t.inFlight).toBe(0);
     expect(t.lowestOpen).toBeUndefined();
   });
@@ -37,22 +38,56 @@ describe('OffsetTracker', () => {
     expect(t.lowestOpenSince).toBe(300);
   });
 
-  it('commits past offsets that held no record (aborted, markers) only once everything below is finished', () => {
+  it('passes offsets that held no record (aborted, markers) only once everything below is finished', () => {
     const t = new OffsetTracker();
     t.begin(0n);
     t.begin(1n);
     t.advanceTo(5n); // 2, 3, 4: an aborted transaction and its marker
-    expect(t.take()).toBeUndefined();
     t.finish(1n);
-    expect(t.take()).toBeUndefined();
+    expect(t.position).toBe(0n);
     t.finish(0n);
-    expect(t.take()).toBe(5n);
+    expect(t.position).toBe(5n);
     t.advanceTo(8n); // nothing open: at once
-    expect(t.take()).toBe(8n);
+    expect(t.position).toBe(8n);
     expect(() => t.begin(7n)).toThrow(/must ascend/);
     t.begin(8n);
     t.advanceTo(3n); // behind: ignored
     t.finish(8n);
-    expect(t.take()).toBe(9n);
+    expect(t.position).toBe(9n);
+  });
+});
+
+describe('finished offsets in commit metadata', () => {
+  it('round-trips, relative to the position', () => {
+    const { metadata, dropped } = encodeFinished(1000n, [1002n, 1040n, 99_999n]);
+    expect(metadata).toBe(`bk1:2,14,${(98_999).toString(36)}`);
+    expect(dropped).toBe(0);
+    expect([...decodeFinished(1000n, metadata)]).toEqual([1002n, 1040n, 99_999n]);
+    expect(encodeFinished(5n, [])).toEqual({ metadata: null, dropped: 0 });
+  });
+
+  it('stays under the bound, leaving out the highest', () => {
+    const many = Array.from({ length: 2000 }, (_, i) => 10n + BigInt(i * 1000));
+    const { metadata, dropped } = encodeFinished(0n, many);
+    expect(metadata!.length).toBeLessThanOrEqual(MAX_METADATA_CHARS);
+    expect(dropped).toBeGreaterThan(0);
+    const back = decodeFinished(0n, metadata);
+    expect(back.size).toBe(2000 - dropped);
+    expect(back.has(10n)).toBe(true);
+  });
+
+  it('reads nothing from metadata that is not ours or not well formed', () => {
+    for (const m of [
+      null,
+      '',
+      'other',
+      'bk1:',
+      'bk1:-1',
+      'bk1:0',
+      'bk1:zzzzzzzzzzzzz',
+      'bk1:1,,2',
+      `bk1:${'1,'.repeat(2000)}1`,
+    ])
+      expect(decodeFinished(0n, m).size).toBe(0);
   });
 });

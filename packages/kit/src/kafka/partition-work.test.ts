@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PartitionWork } from './partition-work.js';
+import { type Commit, PartitionWork } from './partition-work.js';
 import type { Encoded } from './transactional-sender.js';
 
 const rec = (n: string): Encoded => ({ topic: 'out', key: n, value: Buffer.from(n) });
@@ -7,10 +7,10 @@ const tick = () => new Promise((r) => setImmediate(r));
 
 /** A sender whose sends are settled by the test, in order. */
 function fakeSender() {
-  const sends: { records: string[]; commit: bigint | undefined; settle: (err?: Error) => void }[] = [];
+  const sends: { records: string[]; commit: Commit | undefined; settle: (err?: Error) => void }[] = [];
   return {
     sends,
-    send: (records: Encoded[], commit: bigint | undefined) =>
+    send: (records: Encoded[], commit: Commit | undefined) =>
       new Promise<void>((resolve, reject) => {
         sends.push({
           records: records.map((r) => r.key ?? ''),
@@ -22,20 +22,20 @@ function fakeSender() {
 }
 
 describe('PartitionWork', () => {
-  it('sends outputs at once, batches what finishes meanwhile, and commits only past the finished prefix', async () => {
+  it('sends outputs at once with the finished mark, batches what finishes meanwhile, and commits only past the finished prefix', async () => {
     const s = fakeSender();
     const w = new PartitionWork({ send: s.send, onBroken: () => undefined });
     for (const o of ['0', '1', '2']) w.begin(o);
-    w.finish('1', [rec('b')]); // out of order: outputs go, no offset yet
-    expect(s.sends.map((x) => [x.records, x.commit])).toEqual([[['b'], undefined]]);
+    w.finish('1', [rec('b')]); // out of order: outputs go with "1 finished" in the metadata
+    expect(s.sends.map((x) => [x.records, x.commit])).toEqual([[['b'], { offset: 0n, metadata: 'bk1:1' }]]);
     w.finish('0', [rec('a')]); // waits for the send in flight
     w.finish('2', []);
     expect(s.sends).toHaveLength(1);
     s.sends[0]!.settle();
     await tick();
     expect(s.sends.map((x) => [x.records, x.commit])).toEqual([
-      [['b'], undefined],
-      [['a'], 3n],
+      [['b'], { offset: 0n, metadata: 'bk1:1' }],
+      [['a'], { offset: 3n, metadata: null }],
     ]);
     s.sends[1]!.settle();
     await w.settled();
@@ -65,5 +65,18 @@ describe('PartitionWork', () => {
     w.abandon();
     w.finish('5', [rec('x')]);
     expect(s.sends).toHaveLength(0);
+  });
+
+  it('knows what the previous owner finished, and sends nothing for offsets passed while nothing moved', async () => {
+    const s = fakeSender();
+    const w = new PartitionWork({ send: s.send, onBroken: () => undefined, finishedBefore: new Set([7n]) });
+    expect(w.finishedBefore('7')).toBe(true);
+    expect(w.finishedBefore('6')).toBe(false);
+    w.begin('6');
+    w.advanceTo('9'); // 7, 8 not handed out: the position waits for 6
+    expect(s.sends).toHaveLength(0);
+    w.finish('6', []);
+    expect(s.sends.map((x) => x.commit)).toEqual([{ offset: 9n, metadata: null }]);
+    expect(w.has('8')).toBe(true);
   });
 });

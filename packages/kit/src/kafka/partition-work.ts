@@ -1,21 +1,31 @@
 // The work of one assigned partition when its records are handled out of order (keys side by side):
-// which records are open, the outputs of those finished, and what may be committed. The transaction
+// which records are open, the outputs of those finished, and what is committed. The transaction
 // batcher of the partition: one send in flight; outputs of records that finish meanwhile wait in a
-// buffer and go out together in the next send, with the committable offset as it stands then (a
-// record's outputs are always in the same or an earlier send than any offset past it). A send that
-// fails breaks the partition: the buffer is dropped and nothing is sent again (a later transaction
-// would commit an offset past the lost outputs); `onBroken` says so once, for the owner to start the
-// partition again from its committed offset. `abandon()` (revoked, or started again) drops whatever
-// is still running.
+// buffer and go out together in the next send, with the partition's position and the finished
+// offsets above it (commit metadata) as they stand then, so a record's outputs and its "finished"
+// mark always travel in the same transaction. A send that fails breaks the partition: the buffer is
+// dropped and nothing is sent again (a later transaction would commit a position past the lost
+// outputs); `onBroken` says so once, for the owner to start the partition again from its committed
+// position. `abandon()` (revoked, or started again) drops whatever is still running.
 
-import { OffsetTracker } from './offset-tracker.js';
+import { encodeFinished, OffsetTracker } from './offset-tracker.js';
 import type { Encoded } from './transactional-sender.js';
 
+/** A position to commit: the next offset to read, and the finished offsets above it. */
+export interface Commit {
+  offset: bigint;
+  metadata: string | null;
+}
+
 export interface PartitionWorkOptions {
-  /** Commits `records` and, if given, the offset to resume from, in one transaction, in call order. */
-  send(records: Encoded[], commitOffset: bigint | undefined): Promise<void>;
+  /** Commits `records` and, if given, the position, in one transaction, in call order. */
+  send(records: Encoded[], commit: Commit | undefined): Promise<void>;
   /** Called once, after the first failed send. */
   onBroken(err: unknown): void;
+  /** Offsets finished by the partition's previous owner (from the committed metadata): skipped. */
+  finishedBefore?: ReadonlySet<bigint>;
+  /** Finished offsets left out of a commit's metadata (over its bound): handled again by a next owner. */
+  onMetadataDropped?(count: number): void;
 }
 
 export class PartitionWork {
@@ -23,7 +33,7 @@ export class PartitionWork {
   private broken = false;
   private abandoned = false;
   private buffer: Encoded[] = [];
-  private commit: bigint | undefined;
+  private dirty = false;
   private inFlightSend: Promise<void> | undefined;
 
   constructor(private readonly opts: PartitionWorkOptions) {}
@@ -31,6 +41,11 @@ export class PartitionWork {
   /** A record read, about to be handled. */
   begin(offset: string): void {
     this.tracker.begin(BigInt(offset));
+  }
+
+  /** True for a record the previous owner finished (its outputs are committed): not to run again. */
+  finishedBefore(offset: string): boolean {
+    return this.opts.finishedBefore?.has(BigInt(offset)) ?? false;
   }
 
   /** The highest offset handed to this work, or undefined before the first. */
@@ -61,28 +76,31 @@ export class PartitionWork {
     return !this.broken && !this.abandoned;
   }
 
-  /** A record handled: its outputs join the next send, with the offset if the finished prefix moved. */
+  /** A record handled: its outputs and its finished mark join the next send. */
   finish(offset: string, out: Encoded[]): void {
     if (!this.live) return;
     this.tracker.finish(BigInt(offset));
     this.buffer.push(...out);
-    this.commit = this.tracker.take() ?? this.commit;
+    this.dirty = true;
     this.flush();
   }
 
   /** Offsets below `next` not begun held no record (aborted, markers): the commit may pass them. */
   advanceTo(next: string): void {
     if (!this.live) return;
+    const before = this.tracker.position;
     this.tracker.advanceTo(BigInt(next));
-    this.commit = this.tracker.take() ?? this.commit;
-    this.flush();
+    if (this.tracker.position !== before) {
+      this.dirty = true;
+      this.flush();
+    }
   }
 
   /** Drops what is still running and waiting (the partition was revoked, or is started again). */
   abandon(): void {
     this.abandoned = true;
     this.buffer = [];
-    this.commit = undefined;
+    this.dirty = false;
   }
 
   /** Resolves when nothing is being sent and nothing waits to be (or the partition is no longer live). */
@@ -90,14 +108,20 @@ export class PartitionWork {
     while (this.inFlightSend) await this.inFlightSend;
   }
 
+  private commit(): Commit | undefined {
+    const offset = this.tracker.position;
+    if (offset === undefined) return undefined;
+    const { metadata, dropped } = encodeFinished(offset, this.tracker.finishedAbove);
+    if (dropped > 0) this.opts.onMetadataDropped?.(dropped);
+    return { offset, metadata };
+  }
+
   private flush(): void {
-    if (this.inFlightSend || !this.live) return;
-    if (this.buffer.length === 0 && this.commit === undefined) return;
+    if (this.inFlightSend || !this.live || !this.dirty) return;
     const records = this.buffer;
-    const commit = this.commit;
     this.buffer = [];
-    this.commit = undefined;
-    this.inFlightSend = this.opts.send(records, commit).then(
+    this.dirty = false;
+    this.inFlightSend = this.opts.send(records, this.commit()).then(
       () => {
         this.inFlightSend = undefined;
         this.flush();
@@ -107,7 +131,7 @@ export class PartitionWork {
         if (!this.live) return;
         this.broken = true;
         this.buffer = [];
-        this.commit = undefined;
+        this.dirty = false;
         this.opts.onBroken(err);
       },
     );

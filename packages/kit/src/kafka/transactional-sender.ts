@@ -28,6 +28,8 @@ export interface ConsumedOffset {
   partition: number;
   /** The next offset to read. */
   offset: string;
+  /** Commit metadata (the runtime's finished offsets above `offset`). */
+  metadata?: string | null;
 }
 
 export interface TransactionalSenderOptions {
@@ -300,7 +302,7 @@ export class TransactionalSender {
   private async transaction(
     producer: Producer,
     records: Encoded[],
-    offsets: Map<string, Map<string, Map<number, string>>>,
+    offsets: Map<string, Map<string, Map<number, Position>>>,
   ): Promise<void> {
     const tx = await producer.transaction();
     try {
@@ -317,7 +319,11 @@ export class TransactionalSender {
           consumerGroupId: groupId,
           topics: [...topics].map(([topic, parts]) => ({
             topic,
-            partitions: [...parts].map(([partition, offset]) => ({ partition, offset })),
+            partitions: [...parts].map(([partition, p]) => ({
+              partition,
+              offset: p.offset,
+              ...(p.metadata ? { metadata: p.metadata } : {}),
+            })),
           })),
         });
       }
@@ -401,13 +407,17 @@ function sleep(ms: number) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+type Position = { offset: string; metadata: string | null };
+
+/** Per group, topic and partition, the last position given (positions of one partition only move on). */
 function mergeOffsets(list: ConsumedOffset[]) {
-  const byGroup = new Map<string, Map<string, Map<number, string>>>();
+  const byGroup = new Map<string, Map<string, Map<number, Position>>>();
   for (const o of list) {
-    const topics = byGroup.get(o.groupId) ?? new Map<string, Map<number, string>>();
-    const parts = topics.get(o.topic) ?? new Map<number, string>();
+    const topics = byGroup.get(o.groupId) ?? new Map<string, Map<number, Position>>();
+    const parts = topics.get(o.topic) ?? new Map<number, Position>();
     const had = parts.get(o.partition);
-    if (had === undefined || BigInt(o.offset) > BigInt(had)) parts.set(o.partition, o.offset);
+    if (had === undefined || BigInt(o.offset) >= BigInt(had.offset))
+      parts.set(o.partition, { offset: o.offset, metadata: o.metadata ?? null });
     topics.set(o.topic, parts);
     byGroup.set(o.groupId, topics);
   }

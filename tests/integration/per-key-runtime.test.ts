@@ -1,0 +1,120 @@
+// Issue 13: the consumer runtime handles records per key in order and across keys side by side, and
+// commits like Confluent's Parallel Consumer: the position stops at the lowest record not finished,
+// and the records finished above it travel in the commit's metadata. So one slow appointment holds
+// nobody else, and whoever takes the partition over handles the slow record again but not the
+// records that had finished behind it.
+import { ConsumerRuntime, createProducer, type Emit } from '@booking/kit';
+import { SCHEMAS } from '@booking/schemas';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTestTopic, kafkaClient, logger, serde, unique, waitFor } from '../support/helpers.js';
+
+const poll = (appointmentId: string) => ({
+  appointmentId,
+  bookingId: 'b',
+  calendarId: 'c',
+  deadline: null,
+  polls: 1,
+  firstSeenAt: 1,
+  correlationId: 'x',
+});
+
+const stops: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const s of stops.splice(0)) await s().catch(() => undefined);
+});
+
+async function setup() {
+  const kafka = kafkaClient();
+  const avro = serde();
+  const spec = await createTestTopic(kafka, 'ProviderPoll', 1);
+  await avro.register(spec.name, SCHEMAS.ProviderPoll);
+  const groupId = unique('group');
+  const runtime = (handle: (id: string) => Promise<Emit[]>) => {
+    const r = new ConsumerRuntime<{ appointmentId: string }>({
+      name: 'per-key',
+      kafka,
+      groupId,
+      topics: [spec.name],
+      schema: 'ProviderPoll',
+      serde: avro,
+      logger,
+      keyConcurrency: 8,
+      handle: (rec) => handle(rec.value.appointmentId),
+      onPoison: () => [],
+    });
+    stops.push(() => r.stop(2000));
+    return r;
+  };
+  const producer = createProducer(kafka);
+  await producer.connect();
+  stops.push(() => producer.disconnect());
+  const produce = async (ids: string[]) =>
+    producer.send({
+      topic: spec.name,
+      acks: -1,
+      messages: await Promise.all(
+        ids.map(async (id) => ({ key: id, value: await avro.encode(spec.name, poll(id)) })),
+      ),
+    });
+  const committed = async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const [t] = await admin.fetchOffsets({ groupId, topics: [spec.name] });
+      return t!.partitions[0]!;
+    } finally {
+      await admin.disconnect();
+    }
+  };
+  return { runtime, produce, committed };
+}
+
+describe('per-key consumer runtime', () => {
+  it('a slow key holds only itself; a new owner handles the slow record again, not those finished behind it', {
+    timeout: 90_000,
+  }, async () => {
+    const s = await setup();
+    const firstOwner: string[] = [];
+    let release: () => void = () => undefined;
+    const a = s.runtime(async (id) => {
+      if (id === 'slow') await new Promise<void>((r) => (release = r)); // released only after the handover
+      firstOwner.push(id);
+      return [];
+    });
+    await a.start();
+    await s.produce(['slow', 'a1', 'b1', 'slow', 'c1']);
+    // Behind the slow record, other keys go on; the slow key's second record waits in its key's turn.
+    await waitFor(
+      'a1, b1 and c1 handled while slow waits',
+      () => ['a1', 'b1', 'c1'].every((k) => firstOwner.includes(k)),
+      30_000,
+    );
+    expect(firstOwner).not.toContain('slow');
+    // The position stays at the slow record (offset 0); a1, b1, c1 (1, 2, 4) are marked finished.
+    const c = await waitFor(
+      'the finished marks committed',
+      async () => {
+        const p = await s.committed();
+        return p.metadata ? p : null;
+      },
+      30_000,
+    );
+    expect(c.offset).toBe('0');
+    expect(c.metadata).toBe('bk1:1,2,4');
+
+    await a.stop(1000); // the slow call is still running: its record stays open, uncommitted
+    const secondOwner: string[] = [];
+    const b = s.runtime(async (id) => {
+      secondOwner.push(id);
+      return [];
+    });
+    await b.start();
+    await waitFor(
+      'the new owner commits past everything',
+      async () => (await s.committed()).offset === '5',
+      60_000,
+    );
+    expect(secondOwner).toEqual(['slow', 'slow']);
+    release();
+  });
+});
