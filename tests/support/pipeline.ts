@@ -240,6 +240,9 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
       RECONCILER_HTTP_PORT: '0',
       PROJECTION_PREFIX: projectionPrefix,
       SWEEP_INTERVAL_MS: '0',
+      // Longer than the 500 ms provider timeout plus a loaded mock's backlog (a create landed 2.3 s
+      // after its attempt timed out in the rebalance test), shorter than the production 10 s.
+      LATE_CREATE_WINDOW_MS: '5000',
       GROUP_PREFIX: `${prefix}.reconciler`,
       ...opts.reconciler,
     }),

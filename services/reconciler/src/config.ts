@@ -8,6 +8,11 @@ export const reconcilerConfigSchema = z.object({
   RECONCILER_HTTP_HOST: z.string().default('127.0.0.1'),
   RECONCILER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3004),
   PROJECTION_PREFIX,
+  /**
+   * "No booking at the provider" after failed attempts is believed only this long after the dead
+   * letter (a create that timed out can still land): as dispatch's DUPLICATE_CHECK_AFTER_MS.
+   */
+  LATE_CREATE_WINDOW_MS: z.coerce.number().int().min(0).default(10_000),
   /** How often to look for appointments stuck in a non-terminal state; 0 turns the sweep off. */
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
   /** Longer than the whole retry schedule (1+4+16+60 s) and any pending poll. */

@@ -60,6 +60,7 @@ export function createReconciler(
         count: (decision) => decisions.inc({ decision }),
         logger: log,
         now: Date.now,
+        lateCreateWindowMs: config.LATE_CREATE_WINDOW_MS,
       }),
     },
     tuning: { dlt: { retryBackoffMs: 2000 } },

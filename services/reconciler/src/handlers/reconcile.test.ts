@@ -37,7 +37,7 @@ const booking = (status: ProviderBooking['status'], bookingId = 'bk_1'): Provide
   calendarId: 'cal-x',
   status,
 });
-function reconciler(bookings: ProviderBooking[] | Error) {
+function reconciler(bookings: ProviderBooking[] | Error, lateCreateWindowMs?: number) {
   const decisions: string[] = [];
   const handle = reconcileHandler(topics, {
     findByExternalRef: async () => {
@@ -47,6 +47,7 @@ function reconciler(bookings: ProviderBooking[] | Error) {
     count: (d) => decisions.push(d),
     logger,
     now: () => NOW,
+    ...(lateCreateWindowMs !== undefined ? { lateCreateWindowMs } : {}),
   });
   const run = asDeclared('dlt', consumer, handle, { logger, now: () => NOW });
   return { run, decisions };
@@ -58,6 +59,18 @@ const path = (out: { topic: string; value: unknown }[]) =>
   });
 
 describe('reconcileHandler decides', () => {
+  it('believes "no booking" after failed attempts only once a late create can no longer land', async () => {
+    const { run } = reconciler([], 10_000);
+    const young = letter({ deadLetteredAt: NOW - 4000 });
+    await expect(run(record(young))).rejects.toMatchObject({ retryable: true, code: 'PROVIDER_TIMEOUT' });
+    expect(path(await run(record(letter({ deadLetteredAt: NOW - 10_000 }))))).toContain(
+      'RECONCILING->FAILED',
+    );
+    // A booking found is acted on at once, whatever the age.
+    const found = reconciler([booking('CONFIRMED')], 10_000);
+    expect(path(await found.run(record(young)))).toContain('RECONCILING->CONFIRMED');
+  });
+
   it('no booking at the provider: FAILED, verified', async () => {
     const r = reconciler([booking('CANCELLED')]);
     expect(path(await r.run(record(letter())))).toEqual([

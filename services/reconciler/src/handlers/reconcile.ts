@@ -36,6 +36,13 @@ export interface ReconcilePorts {
   count(decision: ReconciliationOutcome['decision'] | 'QUARANTINE'): void;
   logger: Logger;
   now(): number;
+  /**
+   * "No booking" after failed attempts is believed only this long after the dead letter: a create
+   * that timed out can still land at the provider later (seen in the rebalance crash test: a
+   * booking made 0.7 s after the appointment was decided FAILED). Until then the letter waits in
+   * its key's place. Default 0.
+   */
+  lateCreateWindowMs?: number;
 }
 
 const ACTOR = 'reconciler';
@@ -126,6 +133,14 @@ export function reconcileHandler(topics: ReconcilerTopics, deps: ReconcilePorts)
     };
 
     const emits: Emit[] = [move('DEAD_LETTERED', 'RECONCILING', d.reason)];
+    const waitMs = (deps.lateCreateWindowMs ?? 0) - (now() - d.deadLetteredAt);
+    if (live.length === 0 && (d.reason === 'RETRIES_EXHAUSTED' || d.reason === 'STUCK') && waitMs > 0) {
+      throw new PipelineError(
+        'PROVIDER_TIMEOUT',
+        `no booking yet for ${id}; an earlier create may still land: decided in ${waitMs} ms`,
+        { retryable: true },
+      );
+    }
     if (live.length === 0) {
       return emit(
         ...emits,
