@@ -39,15 +39,17 @@ export interface PartitionProgress {
 export const LAG_ALLOWANCE = 2n;
 
 /**
- * Partitions with lag whose committed offset has not moved for `stuckAfterMs`, leaving out those the
- * runtime has deferred on purpose (a retry topic's record that is not due yet).
+ * Partitions with lag whose committed offset has not moved for `stuckAfterMs`, leaving out those
+ * whose lowest open record became open (or due) within the bound: a retry or poll record waiting
+ * for its time holds the commit on purpose, and a wedged one is the runtime's other rule.
  */
 export function stalledPartitions(
   samples: readonly PartitionSample[],
   progress: Map<string, PartitionProgress>,
   now: number,
   stuckAfterMs: number,
-  deferredUntil: (topic: string, partition: number) => number | undefined,
+  /** Since when the partition's lowest open record counts as open (its due time, for one that waited). */
+  waitingSince: (topic: string, partition: number) => number | undefined,
 ): string[] {
   const stalled: string[] = [];
   for (const s of samples) {
@@ -62,8 +64,8 @@ export function stalledPartitions(
       seen.since = now;
       continue;
     }
-    const until = deferredUntil(s.topic, s.partition);
-    if (until !== undefined && until > now - stuckAfterMs) continue;
+    const since = waitingSince(s.topic, s.partition);
+    if (since !== undefined && since > now - stuckAfterMs) continue;
     if (now - seen.since > stuckAfterMs) stalled.push(`${id} lag ${lag}`);
   }
   return stalled;

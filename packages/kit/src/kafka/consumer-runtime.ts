@@ -11,8 +11,10 @@
 //   records open, the transaction batcher (one transaction in flight, outputs of records that finish
 //   meanwhile go in the next), and the offset committed: one past the finished prefix, never past a
 //   record still open;
-// - PartitionPauses (partition-pauses.ts): a partition whose next record is not due (`x-not-before`)
-//   is paused until then; one with too many open records is held until half of them finish;
+// - a record not due yet (`x-not-before` on retry and poll topics) waits in its key's place in the
+//   KeyScheduler, without a slot and without pausing its partition;
+// - PartitionPauses (partition-pauses.ts): a partition with too many open records is held until
+//   half of them finish;
 // - one TransactionalSender per input partition, its transactional id stable (group, topic,
 //   partition): whoever takes the partition over fences the previous owner's producer (a zombie's
 //   transaction cannot commit), as Kafka Streams did before KIP-447;
@@ -225,6 +227,7 @@ export class ConsumerRuntime<T> {
     clearTimeout(this.restartTimer);
     const inc = this.inc;
     inc.pauses.close();
+    inc.scheduler.close();
     const deadline = Date.now() + boundMs;
     const left = () => Math.max(0, deadline - Date.now());
     await Promise.race([inc.scheduler.idle(), sleep(left() / 2)]);
@@ -380,6 +383,7 @@ export class ConsumerRuntime<T> {
         const old = this.inc;
         this.running = false;
         old.pauses.close();
+        old.scheduler.close();
         for (const { work } of old.works.values()) work.abandon();
         await Promise.race([old.consumer.disconnect().catch(() => undefined), sleep(5000)]);
         // A transaction that failed for good may still be open on its coordinator: a fresh producer
@@ -428,11 +432,10 @@ export class ConsumerRuntime<T> {
       const now = Date.now();
       const silent = now - this.lastActivity > this.stuckAfterMs;
       const samples = await this.sample().catch(() => undefined);
-      const { pauses } = this.inc;
+      // A partition whose lowest open record waits for its due time is waiting on purpose.
+      const waitingSince = (t: string, p: number) => this.inc.works.get(`${t}/${p}`)?.work.oldestOpen?.since;
       const stalled = samples
-        ? stalledPartitions(samples, this.progress, now, this.stuckAfterMs, (t, p) =>
-            pauses.deferredUntil(t, p),
-          )
+        ? stalledPartitions(samples, this.progress, now, this.stuckAfterMs, waitingSince)
         : [];
       // A record open past the bound holds every commit of its partition (a wedged call).
       for (const [id, { work }] of this.inc.works) {
@@ -610,21 +613,22 @@ export class ConsumerRuntime<T> {
         this.counters?.records.inc({ consumer: this.opts.name, outcome: 'finished-before' });
         continue;
       }
-      const due = this.opts.honourNotBefore ? dueAt(m.headers) : undefined;
-      if (due !== undefined && due > Date.now()) {
-        this.counters?.records.inc({ consumer: this.opts.name, outcome: 'deferred' });
-        inc.pauses.defer(topic, partition, m.offset, due);
-        return;
-      }
       if (work.inFlight >= this.maxOpen) {
         inc.pauses.hold(topic, partition, m.offset);
         return;
       }
-      work.begin(m.offset);
+      // A record not due yet (retry and poll topics) waits in its key's place, not the partition's.
+      const due = (this.opts.honourNotBefore ? dueAt(m.headers) : undefined) ?? 0;
+      if (due > Date.now()) this.counters?.records.inc({ consumer: this.opts.name, outcome: 'deferred' });
+      work.begin(m.offset, due);
       resolveOffset(m.offset);
       const key = m.key ? m.key.toString('latin1') : `\u0000${m.offset}`;
       inc.scheduler
-        .run(`${topic}/${partition}/${key}`, () => this.handleRecord(inc, work, topic, partition, m, log))
+        .run(
+          `${topic}/${partition}/${key}`,
+          () => this.handleRecord(inc, work, topic, partition, m, log),
+          due,
+        )
         .catch((err: unknown) => log.error({ offset: m.offset, err }, 'record handling failed unexpectedly'));
     }
     // Every record of the batch handed out: aborted records or markers after the last of them

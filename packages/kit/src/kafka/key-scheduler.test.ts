@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { KeyScheduler } from './key-scheduler.js';
 
 /** A task that finishes when told to, recording its start. */
@@ -64,5 +64,40 @@ describe('KeyScheduler', () => {
     const next = s.run('a', async () => 'next');
     await expect(failed).rejects.toThrow('boom');
     expect(await next).toBe('next');
+  });
+
+  it('a task not due yet sleeps without a slot: other keys run meanwhile, its own key waits behind it', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const s = new KeyScheduler(1);
+      const log: string[] = [];
+      const done = [
+        s.run('a', async () => log.push('a1'), Date.now() + 1000),
+        s.run('a', async () => log.push('a2')),
+        s.run('b', async () => log.push('b1')),
+      ];
+      await vi.advanceTimersByTimeAsync(10);
+      expect(log).toEqual(['b1']); // the only slot was free for b while a slept
+      expect(s.pending).toBe(2);
+      await vi.advanceTimersByTimeAsync(1000);
+      await Promise.all(done);
+      expect(log).toEqual(['b1', 'a1', 'a2']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('after close, what sleeps never starts', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const s = new KeyScheduler(2);
+      const log: string[] = [];
+      void s.run('a', async () => log.push('a1'), Date.now() + 100);
+      s.close();
+      await vi.advanceTimersByTimeAsync(500);
+      expect(log).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -38,9 +38,9 @@ export class PartitionWork {
 
   constructor(private readonly opts: PartitionWorkOptions) {}
 
-  /** A record read, about to be handled. */
-  begin(offset: string): void {
-    this.tracker.begin(BigInt(offset));
+  /** A record read, about to be handled (`dueAt`: not before then; it counts as open from then). */
+  begin(offset: string, dueAt = Date.now()): void {
+    this.tracker.begin(BigInt(offset), Math.max(Date.now(), dueAt));
   }
 
   /** True for a record the previous owner finished (its outputs are committed): not to run again. */
