@@ -35,7 +35,7 @@ const USAGE = `usage: booking-bench [options]   (the stack and services up: ./st
   --capacity-step S       seconds per search step (default 60; 0 skips the search)
   --capacity-factor F     rate growth per step until one fails (default 1.5)
   --capacity-max-steps N  (default 8)
-  --tail-bound S          a step keeps up when its last booking is final within S s of the last send (default 5)
+  --tail-bound S          a step keeps up when its last booking is final within S s of the last send (default 2)
   --capacity R            use R as the capacity instead of searching
   --latency-duration S    seconds at each of 25, 50 and 80 % of capacity, immediate path (default 30; 0 skips)
   --mix-duration S        seconds of the canonical mix at 50 % of capacity (default 60; 0 skips)
@@ -54,7 +54,7 @@ const { values } = parseArgs({
     'capacity-step': { type: 'string', default: '60' },
     'capacity-factor': { type: 'string', default: '1.5' },
     'capacity-max-steps': { type: 'string', default: '8' },
-    'tail-bound': { type: 'string', default: '5' },
+    'tail-bound': { type: 'string', default: '2' },
     capacity: { type: 'string', default: '0' },
     'latency-duration': { type: 'string', default: '30' },
     'mix-duration': { type: 'string', default: '60' },

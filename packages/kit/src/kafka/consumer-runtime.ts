@@ -13,13 +13,13 @@
 //   record still open;
 // - a record not due yet (`x-not-before` on retry and poll topics) waits in its key's place in the
 //   KeyScheduler, without a slot and without pausing its partition;
-// - PartitionPauses (partition-pauses.ts): a partition with too many open records is held until
-//   half of them finish;
+// - PartitionPauses (partition-pauses.ts): a consumer with too many open records holds the
+//   partition it reads until half of them finish (the backlog stays in Kafka);
 // - one TransactionalSender per input partition, its transactional id stable (group, topic,
 //   partition): whoever takes the partition over fences the previous owner's producer (a zombie's
 //   transaction cannot commit), as Kafka Streams did before KIP-447;
-// - the watchdog (consumer-health.ts rules): a silent fetch loop, lag without progress or a record
-//   open past the bound (a wedged call) restarts the consumer in place, and `health()` says so for /healthz (issue 20).
+// - the watchdog (consumer-health.ts rules): a silent fetch loop, lag without progress or a handler
+//   call past the bound (a wedged call) restarts the consumer in place, and `health()` says so for /healthz (issue 20).
 // A retryable failure (Redis, registry or broker unreachable) is not the record's fault: the record
 // is tried again after a backoff, in its key's place. A transaction that fails for good (the sender
 // tried for its whole budget) leaves its outputs in doubt: the consumer is started again, its
@@ -90,8 +90,13 @@ export interface ConsumerRuntimeOptions<T> {
   stuckAfterMs?: number;
   /** Records handled at the same time, across keys and partitions (default 16); one key's records stay in order. */
   keyConcurrency?: number;
-  /** Records of one partition read and not finished before it is held (default 4 × keyConcurrency). */
-  maxOpenPerPartition?: number;
+  /**
+   * Records read and not finished, across the consumer's partitions, before its partitions are held
+   * (default 4 × keyConcurrency); they are read again once half of that is left. A backlog then waits
+   * in Kafka, where lag shows it, not in memory, and no record queues behind thousands of others
+   * (an overloaded first version let 30,000 queue and called its own consumers stuck).
+   */
+  maxOpen?: number;
 }
 
 interface RuntimeCounters {
@@ -131,6 +136,8 @@ interface Incarnation {
   scheduler: KeyScheduler;
   pauses: PartitionPauses;
   works: Map<string, { work: PartitionWork; log: Logger }>;
+  /** Records being handled now (their handler called), with when it was called: a wedged call shows here. */
+  handling: Map<KafkaMessage, number>;
   /** Committed positions and metadata of the partitions assigned at the last join (transactional only). */
   committed: Promise<Map<string, { offset: bigint; metadata: string | null }>>;
 }
@@ -172,7 +179,7 @@ export class ConsumerRuntime<T> {
     this.transactional = opts.transactional !== false;
     this.stuckAfterMs = opts.stuckAfterMs ?? 60_000;
     this.keyConcurrency = opts.keyConcurrency ?? 16;
-    this.maxOpen = opts.maxOpenPerPartition ?? this.keyConcurrency * 4;
+    this.maxOpen = opts.maxOpen ?? this.keyConcurrency * 4;
     this.counters = runtimeCounters(opts.metrics);
     this.processor = new RecordProcessor<T>({
       name: opts.name,
@@ -253,6 +260,7 @@ export class ConsumerRuntime<T> {
       scheduler: new KeyScheduler(this.keyConcurrency),
       pauses: new PartitionPauses(consumer),
       works: new Map(),
+      handling: new Map(),
       committed: Promise.resolve(new Map()),
     };
     const current = () => this.inc === inc;
@@ -437,12 +445,12 @@ export class ConsumerRuntime<T> {
       const stalled = samples
         ? stalledPartitions(samples, this.progress, now, this.stuckAfterMs, waitingSince)
         : [];
-      // A record open past the bound holds every commit of its partition (a wedged call).
-      for (const [id, { work }] of this.inc.works) {
-        const oldest = work.live ? work.oldestOpen : undefined;
-        if (oldest && now - oldest.since > this.stuckAfterMs)
-          stalled.push(`${id} record ${oldest.offset} open for ${now - oldest.since} ms`);
-      }
+      // A handler call past the bound holds its key and every commit of its partition (a wedged
+      // call). Waiting for a slot is not counted: that is load, and lag shows it.
+      let oldest: number | undefined;
+      for (const since of this.inc.handling.values()) oldest = Math.min(oldest ?? since, since);
+      if (oldest !== undefined && now - oldest > this.stuckAfterMs)
+        stalled.push(`a record in its handler for ${now - oldest} ms`);
       if (silent) stalled.unshift(`fetch loop silent for ${now - this.lastActivity} ms`);
       this.stalled = stalled;
       if (this.stalled.length > 0 && this.running && !this.stopped) {
@@ -613,7 +621,7 @@ export class ConsumerRuntime<T> {
         this.counters?.records.inc({ consumer: this.opts.name, outcome: 'finished-before' });
         continue;
       }
-      if (work.inFlight >= this.maxOpen) {
+      if (this.openRecords(inc) >= this.maxOpen) {
         inc.pauses.hold(topic, partition, m.offset);
         return;
       }
@@ -640,6 +648,12 @@ export class ConsumerRuntime<T> {
       work.advanceTo((BigInt(batch.lastOffset()) + 1n).toString());
   }
 
+  private openRecords(inc: Incarnation): number {
+    let n = 0;
+    for (const { work } of inc.works.values()) n += work.inFlight;
+    return n;
+  }
+
   /** One record in its key's turn; a retryable failure is tried again after a backoff, in place. */
   private async handleRecord(
     inc: Incarnation,
@@ -653,7 +667,8 @@ export class ConsumerRuntime<T> {
     for (let attempt = 1; ; attempt++) {
       // Not started once stopping: left open, it is read again by whoever owns the partition next.
       if (!work.live || this.stopped) return;
-      const r = await this.processor.process(topic, partition, m, log);
+      inc.handling.set(m, Date.now());
+      const r = await this.processor.process(topic, partition, m, log).finally(() => inc.handling.delete(m));
       if (!work.live) return;
       if (r.kind === 'done') {
         try {
@@ -661,7 +676,7 @@ export class ConsumerRuntime<T> {
         } catch (err) {
           log.error({ offset: m.offset, err }, 'record finished out of its partition work');
         }
-        if (work.inFlight <= this.maxOpen / 2) inc.pauses.release(topic, partition);
+        if (this.openRecords(inc) <= this.maxOpen / 2) inc.pauses.releaseAll();
         return;
       }
       this.counters?.records.inc({ consumer: this.opts.name, outcome: 'retry' });

@@ -37,4 +37,14 @@ describe('PartitionPauses', () => {
     p.hold('t', 2, '3');
     expect(c.calls).toEqual(['pause t/2', 'seek t/2@1']);
   });
+
+  it('releases every held partition at once', () => {
+    const c = consumer();
+    const p = new PartitionPauses(c);
+    p.hold('t', 0, '1');
+    p.hold('u', 3, '9');
+    p.releaseAll();
+    expect(c.calls.filter((x) => x.startsWith('resume'))).toEqual(['resume t/0', 'resume u/3']);
+    expect(p.isHeld('u', 3)).toBe(false);
+  });
 });

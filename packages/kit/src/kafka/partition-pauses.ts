@@ -1,4 +1,4 @@
-// Partition back-pressure: a partition with too many records open stops being read at a given
+// Back-pressure: when a consumer has too many records open, a partition stops being read at a given
 // offset and is read again from there once enough of them finish. Heartbeats go on meanwhile, so
 // the group keeps the partition. One of these per consumer instance: a consumer started again gets
 // a fresh one. (Records not due yet no longer pause their partition: they wait in their key's place
@@ -33,6 +33,17 @@ export class PartitionPauses {
   release(topic: string, partition: number): void {
     if (this.closed || !this.held.delete(key(topic, partition))) return;
     this.consumer.resume([{ topic, partitions: [partition] }]);
+  }
+
+  /** Reads every held partition again. */
+  releaseAll(): void {
+    if (this.closed || this.held.size === 0) return;
+    const held = [...this.held];
+    this.held.clear();
+    for (const id of held) {
+      const at = id.lastIndexOf('/');
+      this.consumer.resume([{ topic: id.slice(0, at), partitions: [Number(id.slice(at + 1))] }]);
+    }
   }
 
   /** Forgets a partition (revoked). */
