@@ -196,6 +196,14 @@ async function secondDispatch(): Promise<ChildProcess> {
     env: { ...process.env, DISPATCH_HTTP_PORT: String(port) },
     stdio: ['ignore', 'ignore', 'ignore'],
   });
+  // Never left behind: an orphan in the group takes partitions and CPU from every later run.
+  const stop = () => child.kill('SIGKILL');
+  process.once('exit', stop);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      stop();
+      process.exit(130);
+    });
   const up = async () =>
     fetch(`http://127.0.0.1:${port}/healthz`).then(
       (r) => r.ok,

@@ -259,11 +259,11 @@ where the legacy failed fast. Those scenarios carry the pipeline's higher percen
 Percentiles count only cases whose final state was recorded: the legacy's lost cases (crashes,
 lost answers) have no latency at all, which flatters its figures.
 
-Known limit, measured here: under this mix even the immediate path waits seconds in the pipeline,
-because kafkajs fetches the next batches only after every batch of the last fetch is handled, so a
-call that runs into the 2 s provider timeout (the \`delayed\` calendars) holds every partition of
-that consumer. docs/design.md ("Known limits") gives the fix (in-flight records per partition with
-the partition paused, instead of finishing the fetch before the next).
+One appointment does not wait behind another: the pipeline's consumers handle records per key in
+order and across keys side by side, and a record waiting for its retry or poll time waits in its
+own key's place (issue 13; before, one slow provider answer held every partition of its consumer and
+the immediate path took seconds under this mix). The immediate path's time here is the path itself:
+the HTTP accept and its transaction, then three consumer hops, each a fetch and a transaction.
 
 ## Generated load, by scenario
 

@@ -91,10 +91,11 @@ export interface ConsumerRuntimeOptions<T> {
   /** Records handled at the same time, across keys and partitions (default 16); one key's records stay in order. */
   keyConcurrency?: number;
   /**
-   * Records read and not finished, across the consumer's partitions, before its partitions are held
-   * (default 4 × keyConcurrency); they are read again once half of that is left. A backlog then waits
-   * in Kafka, where lag shows it, not in memory, and no record queues behind thousands of others
-   * (an overloaded first version let 30,000 queue and called its own consumers stuck).
+   * Records ready to run (or running) across the consumer's partitions before the partition being
+   * read is held (default 4 × keyConcurrency); partitions are read again once half of that is left.
+   * Also the bound on one partition's open records of any kind. A backlog then waits in Kafka,
+   * where lag shows it, not in memory, and no record queues behind thousands of others (an
+   * overloaded first version let 30,000 queue and called its own consumers stuck).
    */
   maxOpen?: number;
 }
@@ -138,6 +139,8 @@ interface Incarnation {
   works: Map<string, { work: PartitionWork; log: Logger }>;
   /** Records being handled now (their handler called), with when it was called: a wedged call shows here. */
   handling: Map<KafkaMessage, number>;
+  /** Records handed out not due yet and not started: they wait on a timer and cost only memory. */
+  sleeping: number;
   /** Committed positions and metadata of the partitions assigned at the last join (transactional only). */
   committed: Promise<Map<string, { offset: bigint; metadata: string | null }>>;
 }
@@ -261,6 +264,7 @@ export class ConsumerRuntime<T> {
       pauses: new PartitionPauses(consumer),
       works: new Map(),
       handling: new Map(),
+      sleeping: 0,
       committed: Promise.resolve(new Map()),
     };
     const current = () => this.inc === inc;
@@ -621,20 +625,30 @@ export class ConsumerRuntime<T> {
         this.counters?.records.inc({ consumer: this.opts.name, outcome: 'finished-before' });
         continue;
       }
-      if (this.openRecords(inc) >= this.maxOpen) {
+      // Back-pressure: records ready to run (or running) across the consumer, and records of any
+      // kind open on this partition (records waiting for their time cost memory only, so they do
+      // not count against the first: a retry storm of 60 s waits must not stop the main topic).
+      if (this.readyRecords(inc) >= this.maxOpen || work.inFlight >= this.maxOpen) {
         inc.pauses.hold(topic, partition, m.offset);
         return;
       }
       // A record not due yet (retry and poll topics) waits in its key's place, not the partition's.
       const due = (this.opts.honourNotBefore ? dueAt(m.headers) : undefined) ?? 0;
-      if (due > Date.now()) this.counters?.records.inc({ consumer: this.opts.name, outcome: 'deferred' });
+      const sleeps = due > Date.now();
+      if (sleeps) {
+        this.counters?.records.inc({ consumer: this.opts.name, outcome: 'deferred' });
+        inc.sleeping++;
+      }
       work.begin(m.offset, due);
       resolveOffset(m.offset);
       const key = m.key ? m.key.toString('latin1') : `\u0000${m.offset}`;
       inc.scheduler
         .run(
           `${topic}/${partition}/${key}`,
-          () => this.handleRecord(inc, work, topic, partition, m, log),
+          () => {
+            if (sleeps) inc.sleeping--;
+            return this.handleRecord(inc, work, topic, partition, m, log);
+          },
           due,
         )
         .catch((err: unknown) => log.error({ offset: m.offset, err }, 'record handling failed unexpectedly'));
@@ -648,10 +662,11 @@ export class ConsumerRuntime<T> {
       work.advanceTo((BigInt(batch.lastOffset()) + 1n).toString());
   }
 
-  private openRecords(inc: Incarnation): number {
+  /** Records open across the consumer's partitions, less those asleep until due. */
+  private readyRecords(inc: Incarnation): number {
     let n = 0;
     for (const { work } of inc.works.values()) n += work.inFlight;
-    return n;
+    return n - inc.sleeping;
   }
 
   /** One record in its key's turn; a retryable failure is tried again after a backoff, in place. */
@@ -676,7 +691,7 @@ export class ConsumerRuntime<T> {
         } catch (err) {
           log.error({ offset: m.offset, err }, 'record finished out of its partition work');
         }
-        if (this.openRecords(inc) <= this.maxOpen / 2) inc.pauses.releaseAll();
+        if (this.readyRecords(inc) <= this.maxOpen / 2) inc.pauses.releaseAll();
         return;
       }
       this.counters?.records.inc({ consumer: this.opts.name, outcome: 'retry' });
