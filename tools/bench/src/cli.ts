@@ -42,7 +42,7 @@ const USAGE = `usage: booking-bench [options]   (the stack and services up: ./st
   --instances-duration S  seconds at 80 % of capacity with a second provider-dispatch instance (default 30; 0 skips)
   --data FILE             the canonical mix (default data/test_data.json)
   --drain-timeout S       bound on waiting for the last booking to settle (default 120)
-  --warmup S              seconds at 100 bookings/s first, not measured (default 5; 0 skips)
+  --warmup S              seconds at 100 bookings/s first, not measured (default 20; 0 skips)
   --out FILE              (default results/bench.json)
   --doc FILE              the doc whose generated part is refreshed (default docs/benchmark.md; '' skips)
 env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL, TOPIC_PREFIX, STACK_STATE_DIR`;
@@ -61,7 +61,7 @@ const { values } = parseArgs({
     'instances-duration': { type: 'string', default: '30' },
     data: { type: 'string', default: 'data/test_data.json' },
     'drain-timeout': { type: 'string', default: '120' },
-    warmup: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '20' },
     out: { type: 'string', default: 'results/bench.json' },
     doc: { type: 'string', default: 'docs/benchmark.md' },
     help: { type: 'boolean', default: false },
