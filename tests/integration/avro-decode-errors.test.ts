@@ -2,22 +2,14 @@
 import { AvroSerde, createSchemaRegistry, DecodeError, isRetryable, PipelineError } from '@booking/kit';
 import { SCHEMAS } from '@booking/schemas';
 import { describe, expect, it } from 'vitest';
-import { serde, unique } from '../support/helpers.js';
+import { providerPoll, serde, unique } from '../support/helpers.js';
 
 describe('decoding bad records', () => {
   it('classifies a bad magic byte, an unknown schema id and a truncated body as non-retryable DecodeErrors', async () => {
     const avro = serde();
     const topic = unique('decode');
     const id = await avro.register(topic, SCHEMAS.ProviderPoll);
-    const good = await avro.encode(topic, {
-      appointmentId: 'a',
-      bookingId: 'b',
-      calendarId: 'c',
-      deadline: null,
-      polls: 1,
-      firstSeenAt: 1,
-      correlationId: 'x',
-    });
+    const good = await avro.encode(topic, providerPoll('a'));
     expect((await avro.decode(good)).schemaId).toBe(id);
 
     const badMagic = Buffer.from(good);

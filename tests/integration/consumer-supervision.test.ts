@@ -13,23 +13,20 @@ import {
 } from '@booking/kit';
 import { SCHEMAS } from '@booking/schemas';
 import type { Consumer } from 'kafkajs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createTestTopic, kafkaClient, logger, serde, unique, waitFor } from '../support/helpers.js';
+import { describe, expect, it } from 'vitest';
+import {
+  cleanupAfterEach,
+  createTestTopic,
+  kafkaClient,
+  logger,
+  providerPoll,
+  serde,
+  unique,
+  waitFor,
+} from '../support/helpers.js';
 
-const poll = (appointmentId: string) => ({
-  appointmentId,
-  bookingId: 'b',
-  calendarId: 'c',
-  deadline: null,
-  polls: 1,
-  firstSeenAt: 1,
-  correlationId: 'x',
-});
-
-const stops: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const s of stops.splice(0)) await s().catch(() => undefined);
-});
+const poll = providerPoll;
+const stops = cleanupAfterEach();
 
 async function supervised(handle: (id: string) => Promise<Emit[]>) {
   const kafka = kafkaClient();

@@ -12,7 +12,7 @@ import {
 import type { SchemaName } from '@booking/schemas';
 import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
-import { inject } from 'vitest';
+import { afterEach, inject } from 'vitest';
 
 export const stack = () => inject('stack');
 
@@ -80,4 +80,24 @@ export async function waitFor<T>(
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A ProviderPoll value: the smallest valid record for tests that only need some record on a topic. */
+export const providerPoll = (appointmentId: string) => ({
+  appointmentId,
+  bookingId: 'b',
+  calendarId: 'c',
+  deadline: null,
+  polls: 1,
+  firstSeenAt: 1,
+  correlationId: 'x',
+});
+
+/** Clean-ups run after each test of the calling file, in order, errors ignored. Call at top level. */
+export function cleanupAfterEach(): (() => Promise<unknown>)[] {
+  const list: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const s of list.splice(0)) await s().catch(() => undefined);
+  });
+  return list;
 }
