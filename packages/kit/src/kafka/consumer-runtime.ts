@@ -616,7 +616,12 @@ export class ConsumerRuntime<T> {
     const { work, log } = await this.workOf(inc, topic, partition);
     for (const m of batch.messages) {
       if (!payload.isRunning() || payload.isStale() || this.stopped || this.inc !== inc) return;
-      if (work.has(m.offset)) continue; // handed out before a rejoin: open here or finished
+      if (work.has(m.offset)) {
+        // Handed out before a rejoin (open here or finished): still resolved, or a batch of only
+        // such records would be fetched again and again.
+        resolveOffset(m.offset);
+        continue;
+      }
       if (work.finishedBefore(m.offset)) {
         // The previous owner handled it and committed its outputs with its finished mark.
         work.begin(m.offset);
