@@ -179,6 +179,10 @@ async function phase(
   say(
     `  ${out.confirmed_per_s ?? 0}/s confirmed of ${out.offered_per_s}/s offered, ${out.unfinished} unfinished; scheduled -> CONFIRMED p50 ${o.p50_ms} p95 ${o.p95_ms} p99 ${o.p99_ms} ms`,
   );
+  const st = out.stages;
+  say(
+    `  p50 stages (ms): scheduled->produced ${st.scheduled_to_produced.p50_ms}, produced->accepted ${st.produced_to_accepted.p50_ms}, accepted->dispatching ${st.accepted_to_dispatching.p50_ms}, dispatching->confirmed ${st.dispatching_to_confirmed.p50_ms}, confirmed->written ${st.confirmed_to_written.p50_ms}, written->seen ${st.written_to_seen.p50_ms}`,
+  );
   if (out.cpu)
     say(
       `  CPU ms per booking: services ${out.cpu.services_ms_per_booking}, all ${out.cpu.all_ms_per_booking}`,

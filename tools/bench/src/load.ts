@@ -102,7 +102,7 @@ export async function runLoad(o: {
           if (value.to === 'REQUESTED') t.acceptedAt = Number(value.at);
           else if (value.to === 'DISPATCHING') t.dispatchingAt ??= Number(value.at);
           else if (TERMINAL.has(value.to) && !t.terminal) {
-            t.terminal = { state: value.to, at: Number(value.at) };
+            t.terminal = { state: value.to, at: Number(value.at), writtenAt: Number(m.timestamp) };
             t.seenAt = Date.now();
             settled++;
           }
@@ -113,8 +113,11 @@ export async function runLoad(o: {
     const pick = picker(o.scenarios);
     let produced = 0;
     const t0 = Date.now();
+    const scheduled = (i: number) => t0 + Math.floor((i * 1000) / perS);
     while (produced < total) {
-      const due = Math.min(total, Math.floor(((Date.now() - t0) / 1000) * perS));
+      // Request i is due at `scheduled(i)`: i + 1 of them are due once that time is reached (the
+      // count was one interval late until 2026-12-02, 50 ms at 20/s, charged to the pipeline).
+      const due = Math.min(total, Math.floor(((Date.now() - t0) * perS) / 1000) + 1);
       if (due > produced) {
         const messages = [];
         for (let i = produced; i < due; i++) {
@@ -124,7 +127,7 @@ export async function runLoad(o: {
           traces.set(appointmentIdFor(`kafka:${source}`, idempotencyKey), {
             scenario: scenario.name,
             sentAt: now,
-            scheduledAt: t0 + Math.floor((i * 1000) / perS),
+            scheduledAt: scheduled(i),
           });
           messages.push({
             key: `${source}:${idempotencyKey}`,
@@ -138,7 +141,7 @@ export async function runLoad(o: {
         }
         await producer.send({ topic: topics.inbound, acks: -1, messages });
         produced = due;
-      } else await new Promise((r) => setTimeout(r, 5));
+      } else await new Promise((r) => setTimeout(r, Math.max(1, scheduled(produced) - Date.now())));
     }
     const produceMs = Date.now() - t0;
     o.say(`  produced ${produced} in ${(produceMs / 1000).toFixed(1)} s; waiting for final states`);

@@ -16,7 +16,8 @@ export interface Trace {
   acceptedAt?: number;
   /** The first DISPATCHING transition (provider-dispatch took it). */
   dispatchingAt?: number;
-  terminal?: { state: string; at: number };
+  /** `at`: when the handler decided it; `writtenAt`: the record's producer timestamp (its transaction began). */
+  terminal?: { state: string; at: number; writtenAt?: number };
 }
 
 /** Per kind of request (the mix): how many, how they ended, open-loop latency to the final state. */
@@ -76,9 +77,15 @@ export interface PipelineResult {
   latency_scheduled_to_seen_confirmed: Percentiles;
   /** Where the time goes, for CONFIRMED bookings: each stage's percentiles. */
   stages: {
+    /** The load generator's own delay: due by the schedule → handed to its producer. */
+    scheduled_to_produced: Percentiles;
     produced_to_accepted: Percentiles;
     accepted_to_dispatching: Percentiles;
     dispatching_to_confirmed: Percentiles;
+    /** Decided → stamped by the producer: waiting for the partition's transaction in flight. */
+    confirmed_to_written: Percentiles;
+    /** Stamped → seen by a read_committed reader: the transaction's commit, its markers, the fetch. */
+    written_to_seen: Percentiles;
   };
 }
 
@@ -89,7 +96,14 @@ export function pipelineResult(
   const byState: Record<string, number> = {};
   const latencies: number[] = [];
   const openLoop: number[] = [];
-  const stages = { intake: [] as number[], queue: [] as number[], provider: [] as number[] };
+  const stages = {
+    sender: [] as number[],
+    intake: [] as number[],
+    queue: [] as number[],
+    provider: [] as number[],
+    batcher: [] as number[],
+    commit: [] as number[],
+  };
   let accepted = 0;
   let first = Number.POSITIVE_INFINITY;
   let lastConfirmed = Number.NEGATIVE_INFINITY;
@@ -106,10 +120,16 @@ export function pipelineResult(
       lastConfirmed = Math.max(lastConfirmed, t.terminal.at);
       if (t.acceptedAt !== undefined) latencies.push(t.terminal.at - t.acceptedAt);
       if (t.scheduledAt !== undefined && t.seenAt !== undefined) openLoop.push(t.seenAt - t.scheduledAt);
+      if (t.sentAt !== undefined && t.scheduledAt !== undefined) stages.sender.push(t.sentAt - t.scheduledAt);
       if (t.sentAt !== undefined && t.acceptedAt !== undefined) stages.intake.push(t.acceptedAt - t.sentAt);
       if (t.acceptedAt !== undefined && t.dispatchingAt !== undefined)
         stages.queue.push(t.dispatchingAt - t.acceptedAt);
       if (t.dispatchingAt !== undefined) stages.provider.push(t.terminal.at - t.dispatchingAt);
+      const written = t.terminal.writtenAt;
+      if (written !== undefined) {
+        stages.batcher.push(written - t.terminal.at);
+        if (t.seenAt !== undefined) stages.commit.push(t.seenAt - written);
+      }
     }
   }
   const confirmed = byState.CONFIRMED ?? 0;
@@ -127,9 +147,12 @@ export function pipelineResult(
     latency_accepted_to_confirmed: percentiles(latencies),
     latency_scheduled_to_seen_confirmed: percentiles(openLoop),
     stages: {
+      scheduled_to_produced: percentiles(stages.sender),
       produced_to_accepted: percentiles(stages.intake),
       accepted_to_dispatching: percentiles(stages.queue),
       dispatching_to_confirmed: percentiles(stages.provider),
+      confirmed_to_written: percentiles(stages.batcher),
+      written_to_seen: percentiles(stages.commit),
     },
   };
 }
