@@ -1,6 +1,6 @@
 // The metric names lag dashboards already read (kafka-lag-exporter's), so existing Grafana panels
 // and alerts work unchanged: dashboards/grafana/consumer-lag.json reads them.
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 export const LAG_METRICS = {
   lag: 'kafka_consumergroup_group_lag',
@@ -54,6 +54,12 @@ export function lagMetrics(registry: Registry) {
     status: new Gauge({
       name: LAG_METRICS.status,
       help: 'Group status: 0 OK, 1 WARN, 2 REWIND, 3 STALL, 4 STOP',
+      labelNames: ['group'],
+      registers: [registry],
+    }),
+    readFailures: new Counter({
+      name: 'lag_group_read_failures_total',
+      help: "Polls in which a group's offsets could not be read (its series keep the last reading)",
       labelNames: ['group'],
       registers: [registry],
     }),

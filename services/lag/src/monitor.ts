@@ -3,7 +3,7 @@
 // is gone loses its series).
 import type { Admin } from 'kafkajs';
 import type { LagMetrics } from './metrics.js';
-import { listGroups, type PartitionReading, readGroup } from './offsets.js';
+import { listGroups, type PartitionReading, readGroup, unknownTopic } from './offsets.js';
 import { offsetAtTimeVia, recordTimeFinder } from './record-time.js';
 import { partitionStatus, type Sample, STATUSES, type Status, worst } from './status.js';
 
@@ -34,6 +34,15 @@ export interface MonitorOptions {
   now?: () => number;
   /** Injected in tests; default: ListOffsets by time through `admin`. */
   recordTime?: (topic: string, partition: number, offset: number) => Promise<number | null>;
+  /**
+   * A new admin client in place of `old` (which the callee closes). kafkajs asks for the metadata of
+   * every topic a client ever read, so once one is deleted every metadata refresh of that client
+   * fails with UNKNOWN_TOPIC_OR_PARTITION, and the monitor stopped polling for good (2026-12-02: 448
+   * failed polls in 15 minutes, every series frozen at its last value). A new client forgets them.
+   */
+  renewAdmin?: (old: Admin) => Promise<Admin>;
+  /** A group whose offsets could not be read this round (it keeps its last reading). */
+  onGroupError?: (group: string, err: unknown) => void;
 }
 
 const keyOf = (r: { group: string; topic: string; partition: number }) =>
@@ -44,15 +53,24 @@ export class LagMonitor {
   private readonly committedAt = new Map<string, { offset: number; at: number }>();
   private readonly series = new Map<string, { group: string; topic: string; partition: string }>();
   private readonly groupsSeen = new Set<string>();
+  private readonly lastReadings = new Map<string, PartitionReading[]>();
   private readonly topicSeries = new Set<string>();
   private readonly history = new Map<string, [number, number][]>();
   private readonly now: () => number;
   private readonly recordTime: NonNullable<MonitorOptions['recordTime']>;
   private last: { at: number; groups: GroupView[] } = { at: 0, groups: [] };
 
+  private admin: Admin;
+
   constructor(private readonly o: MonitorOptions) {
+    this.admin = o.admin;
     this.now = o.now ?? Date.now;
-    this.recordTime = o.recordTime ?? recordTimeFinder(offsetAtTimeVia(o.admin), this.now);
+    this.recordTime =
+      o.recordTime ??
+      recordTimeFinder(
+        offsetAtTimeVia(() => this.admin),
+        this.now,
+      );
   }
 
   get latest() {
@@ -65,8 +83,37 @@ export class LagMonitor {
   }
 
   async poll(): Promise<GroupView[]> {
-    const groups = await listGroups(this.o.admin, this.o.groupFilter);
-    const readings = (await Promise.all(groups.map((g) => readGroup(this.o.admin, g)))).flat();
+    try {
+      return await this.pollOnce();
+    } catch (err) {
+      if (!this.o.renewAdmin || !unknownTopic(err)) throw err;
+      this.admin = await this.o.renewAdmin(this.admin);
+      return this.pollOnce();
+    }
+  }
+
+  private async pollOnce(): Promise<GroupView[]> {
+    const groups = await listGroups(this.admin, this.o.groupFilter);
+    // One group that cannot be read keeps its last reading (and its series) for this round; it
+    // must not blind the monitor to every other group.
+    const readings = (
+      await Promise.all(
+        groups.map((g) =>
+          readGroup(this.admin, g).then(
+            (r) => {
+              this.lastReadings.set(g, r);
+              return r;
+            },
+            (err: unknown) => {
+              this.o.metrics.readFailures.inc({ group: g });
+              this.o.onGroupError?.(g, err);
+              return this.lastReadings.get(g) ?? [];
+            },
+          ),
+        ),
+      )
+    ).flat();
+    for (const g of [...this.lastReadings.keys()]) if (!groups.includes(g)) this.lastReadings.delete(g);
     const now = this.now();
     const seen = new Set<string>();
     const views: PartitionView[] = [];

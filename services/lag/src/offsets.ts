@@ -14,6 +14,12 @@ export interface PartitionReading {
   lag: number | null;
 }
 
+/** The broker's "This server does not host this topic-partition" (UNKNOWN_TOPIC_OR_PARTITION). */
+export const unknownTopic = (err: unknown): boolean => {
+  const e = err as { type?: string; cause?: unknown } | undefined;
+  return e?.type === 'UNKNOWN_TOPIC_OR_PARTITION' || (e?.cause !== undefined && unknownTopic(e.cause));
+};
+
 export async function readGroup(admin: Admin, group: string): Promise<PartitionReading[]> {
   const committed = await admin.fetchOffsets({ groupId: group });
   const out: PartitionReading[] = [];

@@ -7,9 +7,10 @@ import type { Admin } from 'kafkajs';
 
 export type OffsetAtTime = (topic: string, partition: number, timestamp: number) => Promise<number>;
 
-export function offsetAtTimeVia(admin: Admin): OffsetAtTime {
+export function offsetAtTimeVia(admin: Admin | (() => Admin)): OffsetAtTime {
+  const current = typeof admin === 'function' ? admin : () => admin;
   return async (topic, partition, timestamp) => {
-    const all = await admin.fetchTopicOffsetsByTimestamp(topic, timestamp);
+    const all = await current().fetchTopicOffsetsByTimestamp(topic, timestamp);
     const p = all.find((x) => x.partition === partition);
     return p ? Number(p.offset) : Number.POSITIVE_INFINITY;
   };

@@ -52,7 +52,7 @@ export function createLagService(config: LagConfig, deps: { logger?: Logger } = 
   const logger = deps.logger ?? createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
   const registry = createMetricsRegistry(config.SERVICE_NAME);
   const kafka = createKafka({ clientId: config.SERVICE_NAME, brokers: config.KAFKA_BROKERS, logger });
-  const admin: Admin = kafka.admin();
+  let admin: Admin = kafka.admin();
   const monitor = new LagMonitor({
     admin,
     metrics: lagMetrics(registry),
@@ -61,6 +61,19 @@ export function createLagService(config: LagConfig, deps: { logger?: Logger } = 
     allowedLag: config.LAG_ALLOWED,
     stopAfterMs: config.LAG_STOP_AFTER_MS,
     historyMs: config.LAG_HISTORY_MINUTES * 60_000,
+    renewAdmin: async (old) => {
+      logger.warn('the admin client asks for a deleted topic: a new one in its place');
+      void old.disconnect().catch(() => undefined);
+      const fresh = kafka.admin();
+      await fresh.connect();
+      admin = fresh;
+      return fresh;
+    },
+    onGroupError: (group, err) =>
+      logger.warn(
+        { group, err: (err as Error)?.message },
+        "a group's offsets could not be read; last reading kept",
+      ),
   });
   const app = buildLagApp(monitor, registry, config.LAG_POLL_MS);
   let timer: NodeJS.Timeout | undefined;
