@@ -13,8 +13,8 @@
 //   record still open;
 // - a record not due yet (`x-not-before` on retry and poll topics) waits in its key's place in the
 //   KeyScheduler, without a slot and without pausing its partition;
-// - PartitionPauses (partition-pauses.ts): a consumer with too many open records holds the
-//   partition it reads until half of them finish (the backlog stays in Kafka);
+// - PartitionPauses (partition-pauses.ts): past a bound of open records, the rest of a fetched
+//   batch waits in memory, its partition paused, and goes out as records finish;
 // - one TransactionalSender per input partition, its transactional id stable (group, topic,
 //   partition): whoever takes the partition over fences the previous owner's producer (a zombie's
 //   transaction cannot commit), as Kafka Streams did before KIP-447;
@@ -92,10 +92,11 @@ export interface ConsumerRuntimeOptions<T> {
   keyConcurrency?: number;
   /**
    * Records ready to run (or running) across the consumer's partitions before the partition being
-   * read is held (default 4 × keyConcurrency); partitions are read again once half of that is left.
-   * Also the bound on one partition's open records of any kind. A backlog then waits in Kafka,
-   * where lag shows it, not in memory, and no record queues behind thousands of others (an
-   * overloaded first version let 30,000 queue and called its own consumers stuck).
+   * read is held (default 4 × keyConcurrency): the rest of its fetched batch waits in memory, at
+   * most one fetch a partition, and goes out as records finish. Also the bound on one partition's
+   * open records of any kind. A backlog beyond that waits in Kafka, where lag shows it, and no
+   * record queues behind thousands of others (an overloaded first version let 30,000 queue and
+   * called its own consumers stuck).
    */
   maxOpen?: number;
 }
@@ -135,7 +136,7 @@ const WATCH_INTERVAL_MS = 5000;
 interface Incarnation {
   consumer: Consumer;
   scheduler: KeyScheduler;
-  pauses: PartitionPauses;
+  pauses: PartitionPauses<KafkaMessage>;
   works: Map<string, { work: PartitionWork; log: Logger }>;
   /** Records being handled now (their handler called), with when it was called: a wedged call shows here. */
   handling: Map<KafkaMessage, number>;
@@ -261,7 +262,7 @@ export class ConsumerRuntime<T> {
     const inc: Incarnation = {
       consumer,
       scheduler: new KeyScheduler(this.keyConcurrency),
-      pauses: new PartitionPauses(consumer),
+      pauses: new PartitionPauses<KafkaMessage>(consumer),
       works: new Map(),
       handling: new Map(),
       sleeping: 0,
@@ -608,24 +609,50 @@ export class ConsumerRuntime<T> {
     if (this.inc === inc) this.lastActivity = Date.now();
   }
 
-  /** Hands the batch's records out, up to the first that is not due or the partition's bound. */
+  /**
+   * Hands the batch's records out; past the consumer's bound the rest waits in memory in the
+   * partition's backlog, the partition paused, and goes out as records finish (`feed`).
+   */
   private async eachBatch(inc: Incarnation, payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset } = payload;
     const { topic, partition } = batch;
     if (batch.messages.length === 0) return;
-    const { work, log } = await this.workOf(inc, topic, partition);
-    for (const m of batch.messages) {
-      if (!payload.isRunning() || payload.isStale() || this.stopped || this.inc !== inc) return;
-      if (work.has(m.offset)) {
-        // Handed out before a rejoin (open here or finished): still resolved, or a batch of only
-        // such records would be fetched again and again.
-        resolveOffset(m.offset);
-        continue;
-      }
+    const entry = await this.workOf(inc, topic, partition);
+    if (!payload.isRunning() || payload.isStale() || this.stopped || this.inc !== inc) return;
+    const end = (BigInt(batch.lastOffset()) + 1n).toString();
+    if (inc.pauses.isHeld(topic, partition)) {
+      // Fetched while the partition was being paused: behind what already waits.
+      inc.pauses.hold(topic, partition, batch.messages, end);
+    } else {
+      const n = this.handOut(inc, topic, partition, entry, batch.messages, end);
+      if (n < batch.messages.length) inc.pauses.hold(topic, partition, batch.messages.slice(n), end);
+    }
+    // Every record of the batch is handed out or waits in memory: the next fetch starts after them.
+    // (What is committed is the PartitionWork's business; kafkajs commits nothing itself.)
+    resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+  }
+
+  /**
+   * Hands `messages` out in offset order until the consumer's bound; returns how many it took.
+   * Once the last is out, the commit may pass the aborted records and markers after it up to
+   * `end` (common after a broker restart, when every sender's registration aborts what it left
+   * open): without that the group showed lag on a drained partition until its next real record.
+   */
+  private handOut(
+    inc: Incarnation,
+    topic: string,
+    partition: number,
+    { work, log }: { work: PartitionWork; log: Logger },
+    messages: readonly KafkaMessage[],
+    end: string | undefined,
+  ): number {
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      // Handed out before a rejoin (open here or finished): not twice.
+      if (work.has(m.offset)) continue;
       if (work.finishedBefore(m.offset)) {
         // The previous owner handled it and committed its outputs with its finished mark.
         work.begin(m.offset);
-        resolveOffset(m.offset);
         work.finish(m.offset, []);
         this.counters?.records.inc({ consumer: this.opts.name, outcome: 'finished-before' });
         continue;
@@ -633,10 +660,7 @@ export class ConsumerRuntime<T> {
       // Back-pressure: records ready to run (or running) across the consumer, and records of any
       // kind open on this partition (records waiting for their time cost memory only, so they do
       // not count against the first: a retry storm of 60 s waits must not stop the main topic).
-      if (this.readyRecords(inc) >= this.maxOpen || work.inFlight >= this.maxOpen) {
-        inc.pauses.hold(topic, partition, m.offset);
-        return;
-      }
+      if (this.readyRecords(inc) >= this.maxOpen || work.inFlight >= this.maxOpen) return i;
       // A record not due yet (retry and poll topics) waits in its key's place, not the partition's.
       const due = (this.opts.honourNotBefore ? dueAt(m.headers) : undefined) ?? 0;
       const sleeps = due > Date.now();
@@ -645,7 +669,6 @@ export class ConsumerRuntime<T> {
         inc.sleeping++;
       }
       work.begin(m.offset, due);
-      resolveOffset(m.offset);
       const key = m.key ? m.key.toString('latin1') : `\u0000${m.offset}`;
       inc.scheduler
         .run(
@@ -658,13 +681,29 @@ export class ConsumerRuntime<T> {
         )
         .catch((err: unknown) => log.error({ offset: m.offset, err }, 'record handling failed unexpectedly'));
     }
-    // Every record of the batch handed out: aborted records or markers after the last of them
-    // (common after a broker restart, when every sender's registration aborts what it left open)
-    // hold nothing, and the commit passes them once the records before are finished. Without that
-    // the group showed lag on a drained partition until its next real record.
-    const last = batch.messages[batch.messages.length - 1]!.offset;
-    if (BigInt(batch.lastOffset()) > BigInt(last))
-      work.advanceTo((BigInt(batch.lastOffset()) + 1n).toString());
+    const last = messages[messages.length - 1];
+    if (last && end !== undefined && BigInt(end) > BigInt(last.offset) + 1n) work.advanceTo(end);
+    return messages.length;
+  }
+
+  /**
+   * A record finished: what waits in the backlogs goes out, the longest-waiting partition first; a
+   * partition whose backlog is empty is read again.
+   */
+  private feed(inc: Incarnation): void {
+    if (this.stopped || this.inc !== inc) return;
+    for (const b of inc.pauses.backlogs()) {
+      if (this.readyRecords(inc) >= this.maxOpen) return;
+      const entry = inc.works.get(`${b.topic}/${b.partition}`);
+      if (!entry || !entry.work.live) {
+        inc.pauses.forget(b.topic, b.partition);
+        continue;
+      }
+      const n = this.handOut(inc, b.topic, b.partition, entry, b.messages, b.end);
+      b.messages.splice(0, n);
+      if (b.messages.length > 0) return;
+      inc.pauses.release(b.topic, b.partition);
+    }
   }
 
   /** Records open across the consumer's partitions, less those asleep until due. */
@@ -696,7 +735,7 @@ export class ConsumerRuntime<T> {
         } catch (err) {
           log.error({ offset: m.offset, err }, 'record finished out of its partition work');
         }
-        if (this.readyRecords(inc) <= this.maxOpen / 2) inc.pauses.releaseAll();
+        if (this.readyRecords(inc) < this.maxOpen) this.feed(inc);
         return;
       }
       this.counters?.records.inc({ consumer: this.opts.name, outcome: 'retry' });
