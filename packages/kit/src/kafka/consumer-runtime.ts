@@ -695,7 +695,7 @@ export class ConsumerRuntime<T> {
     for (const b of inc.pauses.backlogs()) {
       if (this.readyRecords(inc) >= this.maxOpen) return;
       const entry = inc.works.get(`${b.topic}/${b.partition}`);
-      if (!entry || !entry.work.live) {
+      if (!entry?.work.live) {
         inc.pauses.forget(b.topic, b.partition);
         continue;
       }
