@@ -4,6 +4,7 @@
 // headers per record, a read_committed consumer). The ratio of the pipeline to the second is what
 // the pipeline's own work costs; the gap between the two is what exactly-once costs kafkajs.
 import { randomUUID } from 'node:crypto';
+import { createProducer } from '@booking/kit';
 import type { Kafka } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import type { RawResult } from './measure.js';
@@ -30,11 +31,10 @@ export async function rawLimit(
   });
   const tx = mode === 'pipeline-settings';
   const consumer = kafka.consumer({ groupId: `bench.raw.${runId}.${mode}`, readUncommitted: !tx });
-  const producer = kafka.producer({
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-    ...(tx ? { idempotent: true, maxInFlightRequests: 1, transactionalId: `bench.raw.${runId}` } : {}),
-  });
+  // Plain: kafkajs's defaults (no idempotence); otherwise the pipeline's own producer factory.
+  const producer = tx
+    ? createProducer(kafka, { transactionalId: `bench.raw.${runId}` })
+    : kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   try {
     await Promise.all([consumer.connect(), producer.connect()]);
     await consumer.subscribe({ topic, fromBeginning: true });
