@@ -3,7 +3,7 @@
 // and the records finished above it travel in the commit's metadata. So one slow appointment holds
 // nobody else, and whoever takes the partition over handles the slow record again but not the
 // records that had finished behind it.
-import { ConsumerRuntime, createProducer, type Emit } from '@booking/kit';
+import { ConsumerRuntime, createProducer, type Emit, Registry } from '@booking/kit';
 import { SCHEMAS } from '@booking/schemas';
 import type { Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
@@ -162,5 +162,71 @@ describe('per-key consumer runtime', () => {
     // Seeking back at every hold, as the first version did, handed the runtime each record about
     // N / 4 times over (every release fetched the rest of the batch again).
     expect(s.delivered()).toBeLessThan(2 * N);
+  });
+
+  it('a partition full of records asleep until later does not hold back another partition waiting behind the bound', {
+    timeout: 90_000,
+  }, async () => {
+    const kafka = kafkaClient();
+    const avro = serde();
+    const spec = await createTestTopic(kafka, 'ProviderPoll', 2);
+    await avro.register(spec.name, SCHEMAS.ProviderPoll);
+    const registry = new Registry();
+    const handled: string[] = [];
+    const r = new ConsumerRuntime<{ appointmentId: string }>({
+      name: 'asleep',
+      kafka,
+      groupId: unique('group'),
+      topics: [spec.name],
+      schema: 'ProviderPoll',
+      serde: avro,
+      logger,
+      metrics: registry,
+      honourNotBefore: true,
+      keyConcurrency: 1,
+      maxOpen: 4,
+      handle: async (rec) => {
+        await new Promise((resolve) => setTimeout(resolve, 1)); // some work: records pile up behind the bound
+        handled.push(rec.value.appointmentId);
+        return [];
+      },
+      onPoison: () => [],
+    });
+    stops.push(() => r.stop(2000));
+    const producer = createProducer(kafka);
+    await producer.connect();
+    stops.push(() => producer.disconnect());
+    const send = async (partition: number, ids: string[], headers: Record<string, string> = {}) =>
+      producer.send({
+        topic: spec.name,
+        acks: -1,
+        messages: await Promise.all(
+          ids.map(async (id) => ({
+            partition,
+            key: id,
+            value: await avro.encode(spec.name, poll(id)),
+            headers,
+          })),
+        ),
+      });
+    await r.start();
+    // Partition 0: ten records due in ten minutes (a retry topic after an outage): four are taken
+    // in (asleep, in their keys' places), the other six wait behind the partition's bound.
+    const later = Array.from({ length: 10 }, (_, i) => `later-${i}`);
+    await send(0, later, { 'x-not-before': String(Date.now() + 600_000) });
+    const deferred = async () =>
+      (await registry.getSingleMetric('booking_records_handled_total')?.get())?.values.find(
+        (v) => v.labels.outcome === 'deferred',
+      )?.value ?? 0;
+    await waitFor('four records of partition 0 asleep', async () => (await deferred()) >= 4, 30_000);
+    // Partition 1: twenty records due now, more than the bound at once.
+    const now = Array.from({ length: 20 }, (_, i) => `now-${i}`);
+    await send(1, now);
+    await waitFor(
+      'every record of partition 1 handled',
+      () => now.every((id) => handled.includes(id)),
+      30_000,
+    );
+    expect(handled.filter((id) => id.startsWith('later-'))).toEqual([]);
   });
 });
