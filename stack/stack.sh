@@ -2,13 +2,16 @@
 # The project's real stack without Docker: Apache Kafka (KRaft), Apicurio Registry
 # (Confluent-compatible API) and Redis, as local processes.
 #
-#   ./stack/stack.sh up [--all] [--shadow] [--restart]  start what is not running (idempotent),
+#   ./stack/stack.sh up [--brokers 1|3] [--all] [--shadow] [--restart]
+#                                 start what is not running (idempotent),
 #                                 wait until it answers; --all also the provider mock, the five
 #                                 services and the lag service (page on :3100); --shadow also the
 #                                 shadow deployment: the five services in SHADOW_MODE on :3010-3014
 #                                 (`.shadow` topics, `shadow.` groups, Redis database 1) booking
 #                                 at a sandbox mock on :4011; --restart first stops the services
-#                                 so the current build runs
+#                                 so the current build runs; --brokers 3 runs three KRaft nodes
+#                                 (controller quorum of three, replication 3, min ISR 2) on
+#                                 9092/9094/9096 instead of one on 9092 (kept until down --purge)
 #   ./stack/stack.sh status       exit 0 only when Kafka, the registry and Redis all answer
 #   ./stack/stack.sh down [--purge]  stop what `up` started (--purge also deletes the data)
 #   ./stack/stack.sh env          print export KAFKA_BROKERS=…, SCHEMA_REGISTRY_URL=…, REDIS_URL=… lines
@@ -25,27 +28,42 @@ KAFKA_HOST=127.0.0.1
 KAFKA_PORT=9092
 CONTROLLER_PORT=9093
 REGISTRY_PORT=8081
-REDIS_PORT=6379
+# The project's own Redis, not the machine's 6379 (which may keep nothing on disk): issue 14.
+REDIS_PORT=${STACK_REDIS_PORT:-6390}
 UP_TIMEOUT_S=${STACK_UP_TIMEOUT_S:-180}
 DOWN_TIMEOUT_S=${STACK_DOWN_TIMEOUT_S:-30}
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
 
-default_brokers="$KAFKA_HOST:$KAFKA_PORT"
+# How many Kafka nodes: `up --brokers N` writes it; every later command reads it (default 1).
+broker_count() { cat "$STATE/kafka/brokers" 2>/dev/null || echo 1; }
+# Node i (1-based): its client port and its controller port.
+node_port() { echo $((KAFKA_PORT + 2 * ($1 - 1))); }
+node_controller_port() { echo $((CONTROLLER_PORT + 2 * ($1 - 1))); }
+# One node keeps the layout it always had (data in .stack/kafka/data, kafka.pid, logs/stack/kafka.log).
+node_dir() { if (($(broker_count) == 1)); then echo "$STATE/kafka"; else echo "$STATE/kafka/node$1"; fi; }
+node_pidfile() { if (($(broker_count) == 1)); then echo "$STATE/kafka.pid"; else echo "$STATE/kafka-$1.pid"; fi; }
+node_log() { if (($(broker_count) == 1)); then echo "$LOGS/kafka.log"; else echo "$LOGS/kafka-$1.log"; fi; }
+default_brokers_list() {
+  local i out=()
+  for ((i = 1; i <= $(broker_count); i++)); do out+=("$KAFKA_HOST:$(node_port "$i")"); done
+  (IFS=,; echo "${out[*]}")
+}
 default_registry="http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"
 default_redis="redis://127.0.0.1:$REDIS_PORT"
 
 external_cluster() { [[ -n "${KAFKA_BROKERS:-}${SCHEMA_REGISTRY_URL:-}${REDIS_URL:-}" ]]; }
-brokers() { echo "${KAFKA_BROKERS:-$default_brokers}"; }
+brokers() { echo "${KAFKA_BROKERS:-$(default_brokers_list)}"; }
 registry_url() { echo "${SCHEMA_REGISTRY_URL:-$default_registry}"; }
 redis_url() { echo "${REDIS_URL:-$default_redis}"; }
 
 # ---------------------------------------------------------------- probes (each: exit 0 = answers)
 kafka_answers() {
-  local first
-  first=$(brokers | cut -d, -f1)
-  node "$ROOT/stack/kafka-ping.mjs" "$first" 2000 2>/dev/null
+  local b
+  for b in $(brokers | tr ',' ' '); do
+    node "$ROOT/stack/kafka-ping.mjs" "$b" 2000 2>/dev/null || return 1
+  done
 }
 registry_answers() { curl -fsS -m 3 -o /dev/null "$(registry_url)/subjects" 2>/dev/null; }
 # redis_parts URL: "host port database" (port 6379 and database 0 where the URL does not say).
@@ -140,9 +158,13 @@ redis_up() {
     return 0
   fi
   need redis-server "install Debian's redis-server, or set REDIS_URL"
-  log "redis: none answers on $REDIS_PORT; starting redis-server"
-  redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
-    --dir "$STATE" --pidfile "$STATE/redis.pid" --logfile "$LOGS/redis.log"
+  log "redis: starting redis-server on $REDIS_PORT with an append-only file (fsync before each answer)"
+  # appendfsync always: a write is on disk before Redis answers, so even a crash of the machine
+  # loses no claim or attempt marker (everysec could lose the last second: docs/stack.md).
+  mkdir -p "$STATE/redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" \
+    --appendonly yes --appendfsync always --dir "$STATE/redis" \
+    --pidfile "$STATE/redis.pid" --logfile "$LOGS/redis.log"
   wait_for redis redis_answers "$LOGS/redis.log"
   touch "$STATE/redis.started-by-stack"
 }
@@ -167,15 +189,23 @@ kafka_classpath() {
   cat "$cp"
 }
 
+# kafka_config NODE: its server.properties. Replication and min ISR follow the node count (one
+# place for the broker side; topics the project creates follow the cluster in ensureTopics).
 kafka_config() {
-  local dir=$STATE/kafka
+  local i=$1 n dir voters="" v rf isr
+  n=$(broker_count)
+  dir=$(node_dir "$i")
+  for ((v = 1; v <= n; v++)); do voters+="${voters:+,}$v@$KAFKA_HOST:$(node_controller_port "$v")"; done
+  rf=$((n >= 3 ? 3 : n))
+  isr=$((rf >= 3 ? 2 : 1))
+  mkdir -p "$dir/data"
   cat >"$dir/server.properties" <<EOF
 # Generated by stack/stack.sh; edit the script, not this file.
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@$KAFKA_HOST:$CONTROLLER_PORT
-listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,CONTROLLER://$KAFKA_HOST:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT
+node.id=$i
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://$KAFKA_HOST:$(node_port "$i"),CONTROLLER://$KAFKA_HOST:$(node_controller_port "$i")
+advertised.listeners=PLAINTEXT://$KAFKA_HOST:$(node_port "$i")
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
@@ -183,43 +213,80 @@ log.dirs=$dir/data
 # Topics are created by the project (ensureTopics), never by a producer or consumer asking.
 auto.create.topics.enable=false
 num.partitions=1
-offsets.topic.replication.factor=1
+default.replication.factor=$rf
+min.insync.replicas=$isr
+unclean.leader.election.enable=false
+offsets.topic.replication.factor=$rf
 offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
 transaction.state.log.num.partitions=10
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=$isr
 group.initial.rebalance.delay.ms=0
 log.retention.hours=168
 log.segment.bytes=67108864
 EOF
 }
 
+kafka_node_up() {
+  local i=$1 cp=$2 cluster_id=$3 dir pidfile logfile
+  dir=$(node_dir "$i")
+  pidfile=$(node_pidfile "$i")
+  logfile=$(node_log "$i")
+  pid_alive "$pidfile" && return 0
+  kafka_config "$i"
+  if [[ ! -f "$dir/data/meta.properties" ]]; then
+    log "kafka: formatting node $i's storage (cluster $cluster_id)"
+    java -cp "$cp" -Dlog4j2.configurationFile="$ROOT/stack/kafka/log4j2.properties" \
+      kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" >>"$logfile" 2>&1 ||
+      die "kafka: formatting node $i's storage failed; see $logfile"
+  fi
+  log "kafka: starting node $i on $KAFKA_HOST:$(node_port "$i") (log: $logfile)"
+  nohup java -Xms256m -Xmx${KAFKA_HEAP:-1g} -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$ROOT/stack/kafka/log4j2.properties" \
+    -cp "$cp" kafka.Kafka "$dir/server.properties" >>"$logfile" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+}
+
+# kafka_up [N]: N nodes (default: as the stack already is, else 1). Another size needs a purge first.
 kafka_up() {
+  local want=${1:-} have
+  have=$(broker_count)
+  if [[ -n "$want" && "$want" != "$have" ]]; then
+    if [[ -d "$STATE/kafka/data" || -d "$STATE/kafka/node1" ]]; then
+      die "the stack holds a $have-broker Kafka; ./stack/stack.sh down --purge first, then up --brokers $want"
+    fi
+    mkdir -p "$STATE/kafka"
+    echo "$want" >"$STATE/kafka/brokers"
+  fi
   if kafka_answers; then
     log "kafka: answering at $(brokers)"
     return 0
   fi
-  pid_alive "$STATE/kafka.pid" && die "kafka: process $(cat "$STATE/kafka.pid") runs but does not answer; run ./stack/stack.sh down"
   need java "install a JDK 17+ or use STACK=docker"
-  local cp dir=$STATE/kafka
+  local cp i n cluster_id
+  n=$(broker_count)
   cp=$(kafka_classpath)
-  mkdir -p "$dir/data"
-  kafka_config
-  if [[ ! -f "$dir/data/meta.properties" ]]; then
-    local cluster_id
+  cluster_id=$(cat "$STATE/kafka/cluster-id" 2>/dev/null || true)
+  if [[ -z "$cluster_id" ]]; then
     cluster_id=$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>>"$LOGS/kafka.log" | tail -n 1)
-    log "kafka: formatting storage (cluster $cluster_id)"
-    java -cp "$cp" -Dlog4j2.configurationFile="$ROOT/stack/kafka/log4j2.properties" \
-      kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" >>"$LOGS/kafka.log" 2>&1 ||
-      die "kafka: formatting storage failed; see $LOGS/kafka.log"
+    echo "$cluster_id" >"$STATE/kafka/cluster-id"
   fi
-  log "kafka: starting on $KAFKA_HOST:$KAFKA_PORT (log: $LOGS/kafka.log)"
-  nohup java -Xms256m -Xmx${KAFKA_HEAP:-1g} -XX:+UseG1GC -Djava.awt.headless=true \
-    -Dlog4j2.configurationFile="$ROOT/stack/kafka/log4j2.properties" \
-    -cp "$cp" kafka.Kafka "$dir/server.properties" >>"$LOGS/kafka.log" 2>&1 </dev/null &
-  echo $! >"$STATE/kafka.pid"
+  for ((i = 1; i <= n; i++)); do kafka_node_up "$i" "$cp" "$cluster_id"; done
+}
+
+# Every node answers (a node that exits during start-up is named with its log).
+kafka_wait() {
+  local i
+  for ((i = 1; i <= $(broker_count); i++)); do
+    wait_for "kafka node $i" kafka_answers "$(node_log "$i")" "$(cat "$(node_pidfile "$i")" 2>/dev/null || true)"
+  done
+}
+
+kafka_down() {
+  local i
+  for ((i = 1; i <= $(broker_count); i++)); do stop_pidfile "kafka node $i" "$(node_pidfile "$i")"; done
 }
 
 # ---------------------------------------------------------------- Schema registry
@@ -398,13 +465,18 @@ docker_up() {
 
 # ---------------------------------------------------------------- commands
 cmd_up() {
-  local all=0 shadow=0 restart=0
+  local all=0 shadow=0 restart=0 brokers_wanted=""
   while (($#)); do
     case "$1" in
+      --brokers)
+        [[ "${2:-}" == 1 || "${2:-}" == 3 ]] || { echo "up: --brokers takes 1 or 3" >&2; exit 2; }
+        brokers_wanted=$2
+        shift
+        ;;
       --all) all=1 ;;
       --shadow) shadow=1 ;;
       --restart) restart=1 ;;
-      *) echo "up: unknown option $1 (--all, --shadow, --restart)" >&2; exit 2 ;;
+      *) echo "up: unknown option $1 (--brokers N, --all, --shadow, --restart)" >&2; exit 2 ;;
     esac
     shift
   done
@@ -419,8 +491,8 @@ cmd_up() {
     need node "Node.js 20+ is required"
     need curl "install curl"
     redis_up
-    kafka_up
-    wait_for kafka kafka_answers "$LOGS/kafka.log" "$(cat "$STATE/kafka.pid" 2>/dev/null || true)"
+    kafka_up "$brokers_wanted"
+    kafka_wait
     registry_up
     wait_for registry registry_answers "$LOGS/registry.log" "$(cat "$STATE/registry.pid" 2>/dev/null || true)"
   fi
@@ -471,11 +543,11 @@ cmd_down() {
     return 0
   fi
   stop_pidfile registry "$STATE/registry.pid"
-  stop_pidfile kafka "$STATE/kafka.pid"
+  kafka_down
   redis_down
   if [[ "${1:-}" == "--purge" ]]; then
-    log "purging $STATE/kafka/data"
-    rm -rf "$STATE/kafka/data"
+    log "purging Kafka's data (every node) and $STATE/redis"
+    rm -rf "$STATE/kafka/data" "$STATE/kafka"/node* "$STATE/kafka/brokers" "$STATE/kafka/cluster-id" "$STATE/redis"
   fi
 }
 
@@ -503,5 +575,5 @@ case "${1:-}" in
   status) cmd_status ;;
   down) shift; cmd_down "$@" ;;
   env) cmd_env ;;
-  *) echo "usage: $0 up [--all] [--shadow] [--restart] | status | down [--purge] | env" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--brokers 1|3] [--all] [--shadow] [--restart] | status | down [--purge] | env" >&2; exit 2 ;;
 esac

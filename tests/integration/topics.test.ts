@@ -1,6 +1,13 @@
 // Topics exist because the project created them, with the declared shape; the broker never
 // creates one because a client asked for it.
-import { createProducer, ensureTopics, TOPIC_NAMES, type TopicSpec, topicSpecs } from '@booking/kit';
+import {
+  createProducer,
+  ensureTopics,
+  TOPIC_NAMES,
+  type TopicSpec,
+  topicDurability,
+  topicSpecs,
+} from '@booking/kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kafkaClient, unique } from '../support/helpers.js';
 
@@ -39,6 +46,28 @@ describe('topics', () => {
     expect((await ensureTopics(admin, [{ ...spec, partitions: 1 }])).grown).toEqual([]);
     const { topics } = await admin.fetchTopicMetadata({ topics: [spec.name] });
     expect(topics[0]?.partitions).toHaveLength(4);
+  });
+
+  it('creates topics as durable as the cluster allows: replication, min ISR and no unclean election from its size', async () => {
+    await admin.connect();
+    const name = unique('durable');
+    await ensureTopics(admin, [
+      { name, partitions: 1, retentionMs: 60_000, cleanupPolicy: 'delete', schema: 'AuditRecord' },
+    ]);
+    const want = topicDurability((await admin.describeCluster()).brokers.length);
+    const { topics } = await admin.fetchTopicMetadata({ topics: [name] });
+    expect(topics[0]?.partitions[0]?.replicas).toHaveLength(want.replicationFactor);
+    const configs = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: 2, name, configNames: ['min.insync.replicas', 'unclean.leader.election.enable'] }],
+    });
+    const entries = Object.fromEntries(
+      (configs.resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]),
+    );
+    expect(entries).toEqual({
+      'min.insync.replicas': String(want.minInsyncReplicas),
+      'unclean.leader.election.enable': 'false',
+    });
   });
 
   it('refuses to auto-create a topic a producer writes to', async () => {

@@ -93,6 +93,7 @@ async function fromTestcontainers(): Promise<StackEnv> {
     .withWaitStrategy(Wait.forHttp('/apis/ccompat/v7/subjects', 8080))
     .start();
   const redis = await new GenericContainer(process.env.REDIS_IMAGE ?? 'redis:7.4')
+    .withCommand(['redis-server', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'])
     .withExposedPorts(6379)
     .start();
   stopContainers = async () => {

@@ -25,6 +25,11 @@ export const baseConfigShape = {
   KAFKA_BROKERS: brokerList,
   SCHEMA_REGISTRY_URL: z.url(),
   REDIS_URL: z.string().regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL'),
+  /** A Redis without an append-only file is refused at start unless this is true (a throwaway one). */
+  REDIS_ALLOW_NO_PERSISTENCE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RETRY_DELAYS_MS: msList.default([1000, 4000, 16000, 60000]),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),

@@ -27,6 +27,7 @@ export * from './ops-server.js';
 export * from './pii.js';
 export * from './projection.js';
 export * from './provider/client.js';
+export * from './redis-persistence.js';
 export * from './redis-scripts.js';
 export * from './run-service.js';
 export * from './saga.js';

@@ -12,6 +12,7 @@ import { AvroSerde, createSchemaRegistry } from './kafka/serde.js';
 import { TransactionalSender } from './kafka/transactional-sender.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
+import { requireDurableRedis } from './redis-persistence.js';
 
 export interface ServiceContext {
   log: Logger;
@@ -31,6 +32,8 @@ export interface ServiceContext {
   consumer<T>(declaration: ConsumerDeclaration<T>): ConsumerRuntime<T>;
   redisUp(): Promise<boolean>;
   registryUp(): Promise<boolean>;
+  /** Rejects (ConfigError) when Redis keeps no append-only file and the config does not allow that. */
+  requireDurableRedis(): Promise<void>;
 }
 
 /** What a service says about one of its consumers; the rest comes from the service context. */
@@ -91,6 +94,7 @@ export function createServiceContext(config: BaseConfig, logger?: Logger): Servi
         .ping()
         .then((r) => r === 'PONG')
         .catch(() => false),
+    requireDurableRedis: () => requireDurableRedis(redis, config.REDIS_ALLOW_NO_PERSISTENCE),
     registryUp: () =>
       fetch(`${config.SCHEMA_REGISTRY_URL}/subjects`, { signal: AbortSignal.timeout(2000) })
         .then((r) => r.ok)

@@ -65,14 +65,20 @@ export class KafkaJournal {
 
   /** Creates the compacted journal topic if missing (explicitly: never broker auto-create). */
   async ensureTopic(admin: Admin): Promise<void> {
+    const brokers = (await admin.describeCluster()).brokers.length;
     await admin.createTopics({
       waitForLeaders: true,
       topics: [
         {
           topic: this.topic,
           numPartitions: 1,
-          replicationFactor: 1,
-          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+          // As every topic of the project: 3 copies from three brokers up, 2 in sync for a write.
+          replicationFactor: Math.min(3, brokers),
+          configEntries: [
+            { name: 'cleanup.policy', value: 'compact' },
+            { name: 'min.insync.replicas', value: brokers >= 3 ? '2' : '1' },
+            { name: 'unclean.leader.election.enable', value: 'false' },
+          ],
         },
       ],
     });

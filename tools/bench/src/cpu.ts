@@ -40,13 +40,17 @@ export function sampleCpu(stateDir: string): CpuSample {
   const hz = ticksPerSecond();
   const out: CpuSample = {};
   for (const name of MEASURED) {
-    const pidFile = join(stateDir, `${name}.pid`);
-    if (!existsSync(pidFile)) continue;
-    const pid = readFileSync(pidFile, 'utf8').trim();
-    try {
-      out[name] = (statTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) * 1000) / hz;
-    } catch {
-      // not running
+    // A three-node stack (`up --brokers 3`) writes kafka-1.pid … kafka-3.pid: their sum is `kafka`.
+    const files = [`${name}.pid`, ...(name === 'kafka' ? ['kafka-1.pid', 'kafka-2.pid', 'kafka-3.pid'] : [])]
+      .map((f) => join(stateDir, f))
+      .filter((f) => existsSync(f));
+    for (const pidFile of files) {
+      const pid = readFileSync(pidFile, 'utf8').trim();
+      try {
+        out[name] = (out[name] ?? 0) + (statTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) * 1000) / hz;
+      } catch {
+        // not running
+      }
     }
   }
   return out;

@@ -18,7 +18,8 @@ const config = loadConfig(
     KAFKA_BROKERS: baseConfigShape.KAFKA_BROKERS,
     SCHEMA_REGISTRY_URL: baseConfigShape.SCHEMA_REGISTRY_URL,
     RETRY_DELAYS_MS: baseConfigShape.RETRY_DELAYS_MS,
-    TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
+    /** Default: from the cluster's broker count (3 from three brokers up, min ISR 2). */
+    TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).optional(),
     LOG_LEVEL: baseConfigShape.LOG_LEVEL,
     TOPIC_PREFIX: baseConfigShape.TOPIC_PREFIX,
   }),
@@ -33,7 +34,9 @@ const admin = kafka.admin();
 try {
   await admin.connect();
   const topics = await ensureTopics(admin, specs, {
-    replicationFactor: config.TOPIC_REPLICATION_FACTOR,
+    ...(config.TOPIC_REPLICATION_FACTOR !== undefined
+      ? { replicationFactor: config.TOPIC_REPLICATION_FACTOR }
+      : {}),
     logger,
   });
   const subjects = await registerSchemas(

@@ -14,7 +14,20 @@ export interface EnsureTopicsResult {
   grown: string[];
 }
 
+/**
+ * The durability of every topic the project creates, from the number of brokers: replication 3
+ * and at least 2 replicas in sync for a write (with acks=all, which every producer of the pipeline
+ * uses) on a cluster of three or more, so one broker lost loses nothing and writes go on; one copy
+ * on a single node. Unclean leader election stays off: a replica that missed writes never leads.
+ * The local stack's broker settings (stack/stack.sh, kafka_config) follow the same rule.
+ */
+export function topicDurability(brokers: number): { replicationFactor: number; minInsyncReplicas: number } {
+  const replicationFactor = Math.max(1, Math.min(3, brokers));
+  return { replicationFactor, minInsyncReplicas: replicationFactor >= 3 ? 2 : 1 };
+}
+
 export interface EnsureTopicsOptions {
+  /** Default: from the cluster's broker count (topicDurability). */
   replicationFactor?: number;
   logger?: Logger;
 }
@@ -44,21 +57,27 @@ export async function ensureTopics(
 async function ensureTopicsOnce(
   admin: Admin,
   specs: readonly TopicSpec[],
-  { replicationFactor = 1, logger }: EnsureTopicsOptions,
+  { replicationFactor, logger }: EnsureTopicsOptions,
 ): Promise<EnsureTopicsResult> {
   const result: EnsureTopicsResult = { created: [], existing: [], grown: [] };
   try {
     const present = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !present.has(s.name));
     if (missing.length > 0) {
+      const durability =
+        replicationFactor === undefined
+          ? topicDurability((await admin.describeCluster()).brokers.length)
+          : { replicationFactor, minInsyncReplicas: replicationFactor >= 3 ? 2 : 1 };
       // Resolves false (no throw) for topics another process created meanwhile.
       await admin.createTopics({
         waitForLeaders: true,
         topics: missing.map((s) => ({
           topic: s.name,
           numPartitions: s.partitions,
-          replicationFactor,
+          replicationFactor: durability.replicationFactor,
           configEntries: [
+            { name: 'min.insync.replicas', value: String(durability.minInsyncReplicas) },
+            { name: 'unclean.leader.election.enable', value: 'false' },
             { name: 'retention.ms', value: String(s.retentionMs) },
             { name: 'cleanup.policy', value: s.cleanupPolicy },
             // Explicit, not the broker's default: producers check records against it before
