@@ -23,9 +23,18 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * The pid file of the broker to kill: the single node's (`kafka.pid`), or node 1's of a three-node
+ * stack (`up --brokers 3` writes `kafka-<i>.pid`); undefined when neither exists.
+ */
+export function brokerPidFile(stateDir: string): string | undefined {
+  return ['kafka.pid', 'kafka-1.pid'].map((f) => join(stateDir, f)).find((f) => existsSync(f));
+}
+
 /** The stack's broker when this machine runs it (its pid file names a live process), else undefined. */
 export function localBroker(root: string, stateDir = process.env.STACK_STATE_DIR ?? join(root, '.stack')) {
-  const pidFile = join(stateDir, 'kafka.pid');
+  const pidFile = brokerPidFile(stateDir);
+  if (pidFile === undefined) return undefined;
   const pid = () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : Number.NaN);
   if (!Number.isInteger(pid()) || !alive(pid())) return undefined;
   // stack.sh starts nothing for a cluster named in these: the local stack's defaults apply here.
