@@ -181,6 +181,54 @@ describe('saga and reconciliation', () => {
     expect(view.history[1]?.reason).toBe('STUCK');
   });
 
+  it('sends the compensation of an appointment left COMPENSATING past the bound again, once', async () => {
+    const id = randomUUID();
+    const old = Date.now() - 20 * 60_000;
+    const moves: [string | null, string][] = [
+      [null, 'REQUESTED'],
+      ['REQUESTED', 'DISPATCHING'],
+      ['DISPATCHING', 'CONFIRMED'],
+      ['CONFIRMED', 'COMPENSATING'],
+    ];
+    // Its command was lost: nothing but the lifecycle says a booking is to be cancelled (one the
+    // provider does not know, so the cancel finds nothing left to undo).
+    const events = moves.map(([from, to], i) =>
+      lifecycleEvent({
+        appointmentId: id,
+        from: from as never,
+        to: to as never,
+        actor: 'test',
+        correlationId: 'c-compensating',
+        at: old + i,
+        bookingId: 'bk-lost-command',
+        calendarId: 'cal-lost-command',
+        ...(to === 'COMPENSATING' ? { reason: 'DEADLINE_PASSED' } : {}),
+      }),
+    );
+    await producer.send({
+      topic: p.topics.lifecycle,
+      messages: await Promise.all(
+        events.map(async (e) => ({
+          key: id,
+          value: await serde.encode(p.topics.lifecycle, e),
+          headers: { [HEADERS.correlationId]: 'c-compensating' },
+        })),
+      ),
+    });
+    await p.waitForState(id, 'COMPENSATING');
+    expect(await p.reconciler.sweep()).toContain(id);
+    // Sent once per bound: a second sweep right after does not send it again.
+    expect(await p.reconciler.sweep()).not.toContain(id);
+    const view = await p.waitForState(id, 'COMPENSATED');
+    expect(path(view.history)).toEqual([
+      'REQUESTED',
+      'DISPATCHING',
+      'CONFIRMED',
+      'COMPENSATING',
+      'COMPENSATED',
+    ]);
+  });
+
   it('leaves the ledger with no slot booked twice', async () => {
     expect(await p.doubleBooked()).toEqual([]);
   });

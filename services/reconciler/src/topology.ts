@@ -28,5 +28,5 @@ export const reconcilerTopology = (t: ReconcilerTopics) =>
       },
     },
     // Every SWEEP_INTERVAL_MS: appointments stuck past STUCK_AFTER_MS -> DEAD_LETTERED + a dead letter.
-    senders: { sweep: [t.lifecycle, t.dlt] },
+    senders: { sweep: [t.lifecycle, t.dlt, t.compensation] },
   });
