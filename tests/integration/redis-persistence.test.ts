@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { auditConfigSchema, createAudit } from '@booking/audit';
 import { ConfigError, loadConfig } from '@booking/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logger, redisClient, stack, unique, waitFor } from '../support/helpers.js';
+import { logger, redisAnswers, stack, unique, waitFor } from '../support/helpers.js';
 
 const PORT = 6393;
 const URL = `redis://127.0.0.1:${PORT}`;
@@ -21,16 +21,7 @@ beforeAll(async () => {
     ['--port', String(PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore', cwd: mkdtempSync(join(tmpdir(), 'it-redis-np-')) },
   );
-  await waitFor('the Redis without AOF', async () => {
-    const c = redisClient(URL);
-    try {
-      return (await c.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      c.disconnect();
-    }
-  });
+  await waitFor('the Redis without AOF', () => redisAnswers(URL));
 });
 afterAll(() => {
   server?.kill('SIGTERM');

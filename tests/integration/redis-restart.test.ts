@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { countsByState } from '@booking/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisClient, waitFor } from '../support/helpers.js';
+import { redisAnswers, redisClient, waitFor } from '../support/helpers.js';
 import { type Pipeline, requestBody, startPipeline } from '../support/pipeline.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -44,16 +44,6 @@ function startRedis(): ChildProcess {
     },
   );
 }
-async function redisAnswers(): Promise<boolean> {
-  const c = redisClient(URL);
-  try {
-    return (await c.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    c.disconnect();
-  }
-}
 const stopped = (c: ChildProcess) =>
   c.exitCode !== null || c.signalCode !== null
     ? Promise.resolve()
@@ -61,7 +51,7 @@ const stopped = (c: ChildProcess) =>
 
 beforeAll(async () => {
   server = startRedis();
-  await waitFor('the test Redis', redisAnswers);
+  await waitFor('the test Redis', () => redisAnswers(URL));
   p = await startPipeline('redis-restart', { redisUrl: URL });
 });
 afterAll(async () => {
@@ -116,7 +106,7 @@ describe('Redis restarted mid-run', () => {
       return h.checks.redis === false;
     });
     server = startRedis();
-    await waitFor('Redis back', redisAnswers);
+    await waitFor('Redis back', () => redisAnswers(URL));
     const backAt = Date.now();
     await secondHalf;
     expect(new Set(accepted).size).toBe(200);

@@ -37,6 +37,18 @@ export function redisClient(url = stack().redisUrl): Redis {
   return client;
 }
 
+/** True when the Redis at `url` answers PING (a test's own redis-server coming up). */
+export async function redisAnswers(url: string): Promise<boolean> {
+  const c = redisClient(url);
+  try {
+    return (await c.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    c.disconnect();
+  }
+}
+
 export async function createTestTopic(kafka: Kafka, schema: SchemaName, partitions = 3): Promise<TopicSpec> {
   const spec: TopicSpec = {
     name: unique('topic'),

@@ -691,7 +691,7 @@ export class ConsumerRuntime<T> {
    * partition whose backlog is empty is read again.
    */
   private feed(inc: Incarnation): void {
-    if (this.stopped || this.inc !== inc) return;
+    if (this.stopped || this.inc !== inc || !inc.pauses.holding) return;
     for (const b of inc.pauses.backlogs()) {
       if (this.readyRecords(inc) >= this.maxOpen) return;
       const entry = inc.works.get(`${b.topic}/${b.partition}`);

@@ -43,6 +43,11 @@ export class PartitionPauses<M extends { offset: string }> {
     this.held.set(id, { topic, partition, messages: [...rest], end });
   }
 
+  /** True while any partition is held (checked at every finished record before anything else). */
+  get holding(): boolean {
+    return this.held.size > 0;
+  }
+
   isHeld(topic: string, partition: number): boolean {
     return this.held.has(key(topic, partition));
   }
