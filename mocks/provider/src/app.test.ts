@@ -144,6 +144,19 @@ describe('provider mock', () => {
     ).toBe(404);
   });
 
+  it('finds every booking an externalRef made, and none after a reset', async () => {
+    const first = (await create('cal-immediate-r1', 'apt-r')).json().bookingId;
+    const second = (await create('cal-immediate-r2', 'apt-r')).json().bookingId;
+    await create('cal-immediate-r3', 'apt-other');
+    const found = async () =>
+      (await app.inject({ url: '/api/v2/appointments?externalRef=apt-r', headers: auth }))
+        .json()
+        .items.map((b: { bookingId: string }) => b.bookingId);
+    expect(await found()).toEqual([first, second]);
+    await app.inject({ method: 'POST', url: '/__mock/reset' });
+    expect(await found()).toEqual([]);
+  });
+
   it('ghost: commits the booking and drops the connection without an answer', async () => {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as { port: number };

@@ -85,6 +85,9 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
   const options: MockOptions = { ...DEFAULT_OPTIONS, ...opts };
   const app = Fastify({ logger: options.logger ?? false });
   const bookings = new Map<string, StoredBooking>();
+  // The look-up by externalRef is indexed, as a real provider's is: a scan of every booking per
+  // look-up made the mock, not the pipeline, the bottleneck once it held tens of thousands.
+  const byExternalRef = new Map<string, StoredBooking[]>();
   const byIdempotencyKey = new Map<string, string>();
   const attempts = new Map<string, number>();
   let calls: CallRecord[] = [];
@@ -121,6 +124,9 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
       ...(resolve ? { resolvesAt: Date.now() + options.pendingMs, resolvesTo: resolve } : {}),
     };
     bookings.set(booking.bookingId, booking);
+    const same = byExternalRef.get(booking.externalRef);
+    if (same) same.push(booking);
+    else byExternalRef.set(booking.externalRef, [booking]);
     return booking;
   };
   /** Per calendar + externalRef: how many creates this appointment has made so far (1-based). */
@@ -254,7 +260,7 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
         const ref = req.query.externalRef;
         if (!ref)
           return send(req, reply, 400, { error: 'INVALID_REQUEST', details: ['externalRef: required'] });
-        const items = [...bookings.values()].filter((b) => b.externalRef === ref).map(view);
+        const items = (byExternalRef.get(ref) ?? []).map(view);
         return send(req, reply, 200, { items });
       });
 
@@ -278,6 +284,7 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
     if (!/^(127\.|::1$|::ffff:127\.)/.test(req.socket.remoteAddress ?? ''))
       return reply.code(403).send({ error: 'FORBIDDEN', message: 'reset is accepted from loopback only' });
     bookings.clear();
+    byExternalRef.clear();
     byIdempotencyKey.clear();
     attempts.clear();
     calls = [];

@@ -134,7 +134,8 @@ export function resolveOutcome(outcome: Outcome, record: DecidedRecord, routes: 
           {
             appointmentId: a.appointmentId,
             correlationId: correlationIdOf(a, record),
-            reason: outcome.reason,
+            // not `reason`: that key is the patient's visit reason, redacted (PII) in every log
+            failureReason: outcome.reason,
             nextAttempt: route.nextAttempt,
             notBefore: route.notBefore,
           },
@@ -206,7 +207,7 @@ export function resolveOutcome(outcome: Outcome, record: DecidedRecord, routes: 
     if (!routes.deadLetterTopic) throw new Error(`consumer ${routes.consumer} has no dead-letter topic`);
     m?.deadLetters.inc({ reason });
     routes.logger.warn(
-      { appointmentId: a.appointmentId ?? null, correlationId: correlationIdOf(a, record), reason },
+      { appointmentId: a.appointmentId ?? null, correlationId: correlationIdOf(a, record), failureReason: reason },
       'dead-lettered',
     );
     const error = Object.assign(new Error(message), errorClass ? { name: errorClass } : {});

@@ -55,7 +55,7 @@ export function reconcileHandler(topics: ReconcilerTopics, deps: ReconcilePorts)
       deps.count('QUARANTINE');
       deps.logger.warn(
         {
-          reason: d.reason,
+          failureReason: d.reason,
           topic: d.originalTopic,
           partition: d.originalPartition,
           offset: d.originalOffset,
