@@ -171,6 +171,32 @@ describe('provider mock', () => {
     expect(calls.at(-1)).toMatchObject({ status: 'dropped', calendarId: 'cal-ghost-x' });
   });
 
+  it('outage down: every call 503 and nothing booked, until it is lifted', async () => {
+    const set = (payload: object) => app.inject({ method: 'POST', url: '/__mock/outage', payload });
+    expect((await set({ mode: 'down' })).statusCode).toBe(200);
+    expect((await create('cal-immediate-o')).statusCode).toBe(503);
+    expect(await ledger()).toHaveLength(0);
+    expect((await set({ mode: 'sideways' })).statusCode).toBe(400);
+    expect((await set({ mode: 'slow', slowMs: 0 })).statusCode).toBe(400);
+    await set({ mode: 'none' });
+    expect((await create('cal-immediate-o')).statusCode).toBe(201);
+  });
+
+  it('outage slow: books at once and answers late (a client that gives up first does not know)', async () => {
+    await app.inject({ method: 'POST', url: '/__mock/outage', payload: { mode: 'slow', slowMs: 5_000 } });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as { port: number };
+    const res = fetch(`http://127.0.0.1:${port}/api/v2/appointments`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify(body('cal-immediate-s')),
+      signal: AbortSignal.timeout(300),
+    });
+    await expect(res).rejects.toThrow();
+    expect(await ledger()).toHaveLength(1);
+    await app.inject({ method: 'POST', url: '/__mock/outage', payload: { mode: 'none' } });
+  });
+
   it('honours Idempotency-Key only when configured', async () => {
     await app.close();
     app = buildMockApp({ token, honourIdempotencyKey: true });

@@ -92,6 +92,9 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
   const attempts = new Map<string, number>();
   let calls: CallRecord[] = [];
   const arrivals = new WeakMap<FastifyRequest, number>();
+  // A provider-wide fault the chaos run switches on and off (POST /__mock/outage): `down` answers
+  // every API call 503 without booking; `slow` does the work and answers `slowMs` later.
+  let outage: { mode: 'none' } | { mode: 'down' } | { mode: 'slow'; slowMs: number } = { mode: 'none' };
   const expected = Buffer.from(`Bearer ${options.token}`);
 
   const view = (b: StoredBooking): Booking => {
@@ -161,6 +164,14 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
           record(req, 401);
           return reply.code(401).send({ error: 'UNAUTHORIZED' });
         }
+        if (outage.mode === 'down') {
+          record(req, 503);
+          return reply.code(503).send({ error: 'UNAVAILABLE' });
+        }
+      });
+      api.addHook('onSend', async () => {
+        if (outage.mode === 'slow')
+          await new Promise((r) => setTimeout(r, (outage as { slowMs: number }).slowMs));
       });
 
       api.post<{ Body: CreateBody }>('/appointments', async (req, reply) => {
@@ -289,6 +300,25 @@ export function buildMockApp(opts: Partial<MockOptions> & { token: string }): Fa
     attempts.clear();
     calls = [];
     return { reset: true };
+  });
+  app.post<{ Body: { mode?: unknown; slowMs?: unknown } }>('/__mock/outage', async (req, reply) => {
+    if (!/^(127\.|::1$|::ffff:127\.)/.test(req.socket.remoteAddress ?? ''))
+      return reply.code(403).send({ error: 'FORBIDDEN', message: 'outages are set from loopback only' });
+    const { mode, slowMs } = req.body ?? {};
+    if (mode === 'none' || mode === 'down') outage = { mode };
+    else if (
+      mode === 'slow' &&
+      Number.isInteger(slowMs) &&
+      (slowMs as number) > 0 &&
+      (slowMs as number) <= 60_000
+    )
+      outage = { mode, slowMs: slowMs as number };
+    else
+      return reply.code(400).send({
+        error: 'INVALID_REQUEST',
+        details: ['mode: none, down or slow (slow: slowMs an integer 1..60000)'],
+      });
+    return { outage };
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   return app;

@@ -2,7 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ACKNOWLEDGED_RULE, acknowledgedAcceptancesExist, acknowledgedFromFile } from './acceptances.js';
+import {
+  ACKNOWLEDGED_RULE,
+  acknowledgedAcceptancesExist,
+  acknowledgedFromFile,
+  duplicateTerminalEvents,
+} from './acceptances.js';
 import { checkInvariants } from './invariants.js';
 
 const evidence = { requested: new Set(['a', 'b', 'c']), lifecycleRequested: new Set(['a', 'c', 'd']) };
@@ -33,5 +38,22 @@ describe('every acknowledged acceptance exists', () => {
     expect(acknowledgedFromFile(join(dir, 'a.json'))).toEqual(['x', 'y']);
     expect(acknowledgedFromFile(join(dir, 'b.jsonl'))).toEqual(['x', 'z']);
     expect(acknowledgedFromFile(join(dir, 'none.json'))).toEqual([]);
+  });
+});
+
+describe('duplicate terminal events on the lifecycle topic', () => {
+  it('names an appointment with two outcomes, not the saga undoing a confirmation nor one without any', () => {
+    const terminalEvents = new Map<string, string[]>([
+      ['once', ['CONFIRMED']],
+      ['undone', ['CONFIRMED', 'COMPENSATED']],
+      ['twice', ['CONFIRMED', 'CONFIRMED']],
+      ['both', ['FAILED', 'CONFIRMED']],
+    ]);
+    const ev = { ...evidence, terminalEvents };
+    expect(duplicateTerminalEvents(['once', 'undone', 'twice', 'both', 'open', 'twice'], ev)).toEqual([
+      'twice',
+      'both',
+    ]);
+    expect(duplicateTerminalEvents(['twice'], evidence)).toEqual([]);
   });
 });

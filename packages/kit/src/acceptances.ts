@@ -7,12 +7,37 @@ import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { InvariantResult } from './invariants.js';
 import type { AvroSerde } from './kafka/serde.js';
+import { isState, isTerminal } from './state-machine.js';
 
 export interface AcceptanceEvidence {
   /** Appointment ids on the requested topic (its record keys). */
   requested: ReadonlySet<string>;
   /** Appointment ids with a `to: REQUESTED` record on the lifecycle topic. */
   lifecycleRequested: ReadonlySet<string>;
+  /**
+   * Terminal events per appointment as committed on the lifecycle topic, in order, one per event
+   * id (a record written again with the same event id is one event): what a zombie's write that
+   * escaped fencing would show as a second terminal event.
+   */
+  terminalEvents?: ReadonlyMap<string, readonly string[]>;
+}
+
+/** The only sequence with two terminal events: the saga's undo of a confirmation. */
+export const TERMINAL_SEQUENCES: ReadonlySet<string> = new Set([
+  'CONFIRMED',
+  'REJECTED',
+  'FAILED',
+  'COMPENSATED',
+  'CONFIRMED>COMPENSATED',
+]);
+
+/** Pure: of `ids`, those whose committed terminal events are more than one outcome. */
+export function duplicateTerminalEvents(ids: Iterable<string>, evidence: AcceptanceEvidence): string[] {
+  const events = evidence.terminalEvents ?? new Map<string, readonly string[]>();
+  return [...new Set(ids)].filter((id) => {
+    const seq = events.get(id);
+    return seq !== undefined && seq.length > 0 && !TERMINAL_SEQUENCES.has(seq.join('>'));
+  });
 }
 
 export const ACKNOWLEDGED_RULE = 'every acknowledged acceptance exists';
@@ -111,6 +136,8 @@ export async function gatherAcceptanceEvidence(o: {
 }): Promise<AcceptanceEvidence> {
   const requested = new Set<string>();
   const lifecycleRequested = new Set<string>();
+  const terminalEvents = new Map<string, string[]>();
+  const seenEvents = new Set<string>();
   await readTopic(
     o.kafka,
     o.requestedTopic,
@@ -124,12 +151,20 @@ export async function gatherAcceptanceEvidence(o: {
     o.lifecycleTopic,
     async (key, value) => {
       if (!key || !value) return;
-      const { value: t } = await o.serde.decode<{ to?: string }>(value);
+      const { value: t } = await o.serde.decode<{ to?: string; eventId?: string }>(value);
       if (t.to === 'REQUESTED') lifecycleRequested.add(key);
+      if (t.to && isState(t.to) && isTerminal(t.to)) {
+        const eventKey = `${key}\u0000${t.eventId ?? ''}`;
+        if (t.eventId && seenEvents.has(eventKey)) return;
+        seenEvents.add(eventKey);
+        const seq = terminalEvents.get(key) ?? [];
+        seq.push(t.to);
+        terminalEvents.set(key, seq);
+      }
     },
     { boundMs: o.boundMs },
   );
-  return { requested, lifecycleRequested };
+  return { requested, lifecycleRequested, terminalEvents };
 }
 
 /**

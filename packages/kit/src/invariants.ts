@@ -15,6 +15,7 @@ import {
   type AcceptanceEvidence,
   acknowledgedAcceptancesExist,
   gatherAcceptanceEvidence,
+  TERMINAL_SEQUENCES,
 } from './acceptances.js';
 import type { AvroSerde } from './kafka/serde.js';
 import { type AppointmentView, projectedIds, readProjection } from './projection.js';
@@ -53,13 +54,6 @@ export interface InvariantReport {
 }
 
 const live = (b: ProviderBooking) => b.status === 'CONFIRMED' || b.status === 'PENDING';
-const TERMINAL_SEQUENCES = new Set([
-  'CONFIRMED',
-  'REJECTED',
-  'FAILED',
-  'COMPENSATED',
-  'CONFIRMED>COMPENSATED',
-]);
 
 export function checkInvariants(input: InvariantInput): InvariantReport {
   const byState: Record<string, number> = {};

@@ -25,9 +25,30 @@ export const DEFAULT_MIX: readonly [string, number][] = [
   ['cal-flaky-1-', 1],
 ];
 
+/**
+ * The fault matrix's load: every behaviour of the canonical mix (data/test_data.json) in about its
+ * share out of 20, so each fault meets slow answers, pending bookings, retries and refusals.
+ */
+export const CANONICAL_MIX: readonly [string, number][] = [
+  ['cal-immediate-', 11],
+  ['cal-pending-', 2],
+  ['cal-pending-rejected-', 1],
+  ['cal-slot-taken-', 1],
+  ['cal-flaky-1-', 1],
+  ['cal-delayed-', 1],
+  ['cal-rate-limited-', 1],
+  ['cal-always-fail-', 1],
+  ['cal-ghost-', 1],
+];
+
 export const KAFKA_SOURCE = 'chaos-upstream';
 
-export function planBookings(http: number, kafka: number, mix = DEFAULT_MIX, tag = randomUUID().slice(0, 8)) {
+export function planBookings(
+  http: number,
+  kafka: number,
+  mix: readonly (readonly [string, number])[] = DEFAULT_MIX,
+  tag = randomUUID().slice(0, 8),
+) {
   const total = mix.reduce((n, [, s]) => n + s, 0);
   const calendar = (i: number) => {
     let slot = i % total;

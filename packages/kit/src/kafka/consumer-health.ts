@@ -76,24 +76,38 @@ export function restartDelayMs(n: number): number {
   return Math.min(30_000, 1000 * 2 ** Math.min(n - 1, 5));
 }
 
-/**
- * Partitions of the groups `filter` keeps whose committed offset is more than LAG_ALLOWANCE behind
- * the log's end, as `group topic/partition lag N` (partitions the group never committed left out).
- */
-export async function laggingGroups(admin: Admin, filter: (groupId: string) => boolean): Promise<string[]> {
-  const lagging: string[] = [];
+/** Lag (end offset minus committed offset) of every partition the matching groups have committed on. */
+export async function groupLags(
+  admin: Admin,
+  filter: (groupId: string) => boolean,
+): Promise<{ groupId: string; topic: string; partition: number; lag: bigint }[]> {
+  const out: { groupId: string; topic: string; partition: number; lag: bigint }[] = [];
   const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter(filter);
   for (const groupId of groups) {
     for (const { topic, partitions } of await admin.fetchOffsets({ groupId })) {
       const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
       for (const p of partitions) {
         if (p.offset === '-1') continue;
-        const lag = (ends.get(p.partition) ?? 0n) - BigInt(p.offset);
-        if (lag > LAG_ALLOWANCE) lagging.push(`${groupId} ${topic}/${p.partition} lag ${lag}`);
+        out.push({
+          groupId,
+          topic,
+          partition: p.partition,
+          lag: (ends.get(p.partition) ?? 0n) - BigInt(p.offset),
+        });
       }
     }
   }
-  return lagging;
+  return out;
+}
+
+/**
+ * Partitions of the groups `filter` keeps whose committed offset is more than LAG_ALLOWANCE behind
+ * the log's end, as `group topic/partition lag N` (partitions the group never committed left out).
+ */
+export async function laggingGroups(admin: Admin, filter: (groupId: string) => boolean): Promise<string[]> {
+  return (await groupLags(admin, filter))
+    .filter((l) => l.lag > LAG_ALLOWANCE)
+    .map((l) => `${l.groupId} ${l.topic}/${l.partition} lag ${l.lag}`);
 }
 
 /**

@@ -1,0 +1,106 @@
+// The fault matrix of issue 14, one fault at a time against the local stack. A fault is injected
+// once the round's load is under way, held for `holdMs`, then recovered; the round then waits for
+// every acknowledged booking to be terminal and checks what the pipeline and the provider hold.
+import type { BrokerControl } from './broker.js';
+import type { LocalStack } from './local-stack.js';
+
+export interface Fault {
+  name: string;
+  /** One line for the report: what is done to what. */
+  description: string;
+  inject(): Promise<void>;
+  /** How long the fault lasts before `recover`. */
+  holdMs: number;
+  recover(): Promise<void>;
+}
+
+/** The services a chaos run kills one by one (each restarted by `stack.sh up --all`). */
+export const KILLED_SERVICES = [
+  'intake',
+  'provider-dispatch',
+  'audit',
+  'compensation',
+  'reconciler',
+] as const;
+
+async function setOutage(mockUrl: string, body: object): Promise<void> {
+  const res = await fetch(`${mockUrl}/__mock/outage`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(5000),
+  });
+  if (!res.ok) throw new Error(`POST ${mockUrl}/__mock/outage ${JSON.stringify(body)}: ${res.status}`);
+}
+
+export function serviceKill(stack: LocalStack, service: string, holdMs = 3000): Fault {
+  return {
+    name: `kill-${service}`,
+    description: `SIGKILL of ${service}; started again ${holdMs / 1000} s later by stack.sh up --all`,
+    holdMs,
+    inject: () => stack.signal(service, 'SIGKILL'),
+    recover: () => stack.up(true),
+  };
+}
+
+export function brokerKill(broker: BrokerControl, holdMs = 10_000): Fault {
+  return {
+    name: 'kill-broker',
+    description: `SIGKILL of the Kafka broker; started again ${holdMs / 1000} s later`,
+    holdMs,
+    inject: () => broker.kill(),
+    recover: () => broker.start(),
+  };
+}
+
+export function registryRestart(stack: LocalStack, holdMs = 2000): Fault {
+  return {
+    name: 'restart-registry',
+    description: `SIGTERM of the schema registry; started again ${holdMs / 1000} s later`,
+    holdMs,
+    inject: () => stack.signal('registry', 'SIGTERM'),
+    recover: () => stack.up(false),
+  };
+}
+
+export function redisKill(stack: LocalStack, holdMs = 2000): Fault {
+  return {
+    name: 'kill-redis',
+    description: `SIGKILL of Redis; started again from its append-only file ${holdMs / 1000} s later`,
+    holdMs,
+    inject: () => stack.signal('redis', 'SIGKILL'),
+    recover: () => stack.up(false),
+  };
+}
+
+export function providerDown(mockUrl: string, holdMs = 20_000): Fault {
+  return {
+    name: 'provider-down',
+    description: `the provider answers every call 503 for ${holdMs / 1000} s`,
+    holdMs,
+    inject: () => setOutage(mockUrl, { mode: 'down' }),
+    recover: () => setOutage(mockUrl, { mode: 'none' }),
+  };
+}
+
+export function providerSlow(mockUrl: string, holdMs = 20_000, slowMs = 5000): Fault {
+  return {
+    name: 'provider-slow',
+    description: `the provider answers every call ${slowMs / 1000} s late (work done at once) for ${holdMs / 1000} s`,
+    holdMs,
+    inject: () => setOutage(mockUrl, { mode: 'slow', slowMs }),
+    recover: () => setOutage(mockUrl, { mode: 'none' }),
+  };
+}
+
+/** The single-node matrix, in the order a run takes it. */
+export function localMatrix(stack: LocalStack, broker: BrokerControl, mockUrl: string): Fault[] {
+  return [
+    ...KILLED_SERVICES.map((s) => serviceKill(stack, s)),
+    brokerKill(broker),
+    registryRestart(stack),
+    redisKill(stack),
+    providerDown(mockUrl),
+    providerSlow(mockUrl),
+  ];
+}
