@@ -11,7 +11,10 @@
 #                                 at a sandbox mock on :4011; --restart first stops the services
 #                                 so the current build runs; --brokers 3 runs three KRaft nodes
 #                                 (controller quorum of three, replication 3, min ISR 2) on
-#                                 9092/9094/9096 instead of one on 9092 (kept until down --purge)
+#                                 9092/9094/9096 instead of one on 9092 (kept until down --purge);
+#                                 --instances 2 (with --all) runs a second instance of each of the
+#                                 five services in the same consumer groups, on :3020-3024 (kept
+#                                 until down; --instances 1 goes back to one)
 #   ./stack/stack.sh status       exit 0 only when Kafka, the registry and Redis all answer
 #   ./stack/stack.sh down [--purge]  stop what `up` started (--purge also deletes the data)
 #   ./stack/stack.sh env          print export KAFKA_BROKERS=…, SCHEMA_REGISTRY_URL=…, REDIS_URL=… lines
@@ -333,6 +336,26 @@ SERVICES=(
   "lag|3100|services/lag/dist/main.js"
 )
 
+# Second instances (up --all --instances 2): the same five services, same groups, other ports.
+# name|port|entry|the variable that sets its port
+SECOND_SERVICES=(
+  "intake-2|3020|services/intake/dist/main.js|INTAKE_HTTP_PORT"
+  "provider-dispatch-2|3021|services/provider-dispatch/dist/main.js|DISPATCH_HTTP_PORT"
+  "audit-2|3022|services/audit/dist/main.js|AUDIT_HTTP_PORT"
+  "compensation-2|3023|services/compensation/dist/main.js|COMPENSATION_HTTP_PORT"
+  "reconciler-2|3024|services/reconciler/dist/main.js|RECONCILER_HTTP_PORT"
+)
+instance_count() { cat "$STATE/instances" 2>/dev/null || echo 1; }
+second_env() {
+  service_env
+  local s name port entry var
+  for s in "${SECOND_SERVICES[@]}"; do
+    IFS='|' read -r name port entry var <<<"$s"
+    [[ "$name" == "$1" ]] && export "$var=$port"
+  done
+  return 0
+}
+
 # The shadow deployment (--shadow): the same five services in SHADOW_MODE, and the sandbox mock
 # they book at. Production here is the mock on :4010, so that is what the shadow refuses.
 SHADOW_SERVICES=(
@@ -402,7 +425,7 @@ start_set() {
     log "$name: starting on $port (log: logs/$name.log)"
     # SERVICE_NODE_OPTIONS: node flags for the services only (profiling: --cpu-prof --cpu-prof-dir=DIR).
     # shellcheck disable=SC2086
-    (cd "$ROOT" && $envfn && exec nohup node ${SERVICE_NODE_OPTIONS:-} "$entry" >>"$ROOT/logs/$name.log" 2>&1 </dev/null) &
+    (cd "$ROOT" && $envfn "$name" && exec nohup node ${SERVICE_NODE_OPTIONS:-} "$entry" >>"$ROOT/logs/$name.log" 2>&1 </dev/null) &
     echo $! >"$STATE/$name.pid"
   done
   for s in "$@"; do
@@ -422,6 +445,11 @@ services_up() {
     reset_local_state "$(redis_url)"
   fi
   start_set service_env "${SERVICES[@]}"
+  if (($(instance_count) == 2)); then
+    local second=() x
+    for x in "${SECOND_SERVICES[@]}"; do second+=("${x%|*}"); done
+    start_set second_env "${second[@]}"
+  fi
 }
 
 shadow_up() {
@@ -449,7 +477,7 @@ reset_local_state() {
 }
 
 services_down() {
-  local name port entry i all=("${SERVICES[@]}" "${SHADOW_SERVICES[@]}")
+  local name port entry i all=("${SERVICES[@]}" "${SECOND_SERVICES[@]}" "${SHADOW_SERVICES[@]}")
   for ((i = ${#all[@]} - 1; i >= 0; i--)); do
     IFS='|' read -r name port entry <<<"${all[$i]}"
     stop_pidfile "$name" "$STATE/$name.pid"
@@ -465,7 +493,7 @@ docker_up() {
 
 # ---------------------------------------------------------------- commands
 cmd_up() {
-  local all=0 shadow=0 restart=0 brokers_wanted=""
+  local all=0 shadow=0 restart=0 brokers_wanted="" instances_wanted=""
   while (($#)); do
     case "$1" in
       --brokers)
@@ -473,15 +501,27 @@ cmd_up() {
         brokers_wanted=$2
         shift
         ;;
+      --instances)
+        [[ "${2:-}" == 1 || "${2:-}" == 2 ]] || { echo "up: --instances takes 1 or 2" >&2; exit 2; }
+        instances_wanted=$2
+        shift
+        ;;
       --all) all=1 ;;
       --shadow) shadow=1 ;;
       --restart) restart=1 ;;
-      *) echo "up: unknown option $1 (--brokers N, --all, --shadow, --restart)" >&2; exit 2 ;;
+      *) echo "up: unknown option $1 (--brokers N, --all, --instances N, --shadow, --restart)" >&2; exit 2 ;;
     esac
     shift
   done
   mkdir -p "$STATE" "$LOGS"
   ensure_secrets
+  if [[ -n "$instances_wanted" ]]; then
+    echo "$instances_wanted" >"$STATE/instances"
+    if ((instances_wanted == 1)); then
+      local x
+      for x in "${SECOND_SERVICES[@]}"; do stop_pidfile "${x%%|*}" "$STATE/${x%%|*}.pid"; done
+    fi
+  fi
   local t0=$SECONDS
   if external_cluster; then
     log "KAFKA_BROKERS/SCHEMA_REGISTRY_URL/REDIS_URL set: using that cluster, starting nothing"
@@ -507,7 +547,7 @@ cmd_up() {
   fi
   if ((all)); then
     services_up
-    log "all up in $((SECONDS - t0))s: provider mock :4010, intake :3000, provider-dispatch :3001, audit :3002, compensation :3003, reconciler :3004, lag page :3100"
+    log "all up in $((SECONDS - t0))s: provider mock :4010, intake :3000, provider-dispatch :3001, audit :3002, compensation :3003, reconciler :3004, lag page :3100$( (($(instance_count) == 2)) && echo "; second instances :3020-3024")"
   fi
   if ((shadow)); then
     shadow_up
@@ -521,10 +561,11 @@ cmd_status() {
   if registry_answers; then log "registry  up    $(registry_url)"; else log "registry  DOWN  $(registry_url) (log: $LOGS/registry.log)"; ok=1; fi
   if redis_answers; then log "redis     up    $(redis_url)"; else log "redis     DOWN  $(redis_url)"; ok=1; fi
   local name port entry how
-  for s in "${SERVICES[@]}" "${SHADOW_SERVICES[@]}"; do
+  for s in "${SERVICES[@]}" "${SECOND_SERVICES[@]}" "${SHADOW_SERVICES[@]}"; do
     IFS='|' read -r name port entry <<<"$s"
     how="up --all"
     [[ "$port" == 4011 || "$port" == 301? ]] && how="up --shadow"
+    [[ "$port" == 302? ]] && how="up --all --instances 2"
     if service_answers "$port"; then log "$(printf '%-25s' "$name") up    :$port"
     elif pid_alive "$STATE/$name.pid"; then log "$(printf '%-25s' "$name") DOWN  :$port (running, not healthy; log: logs/$name.log)"; ok=1
     else log "$(printf '%-25s' "$name") off   (./stack/stack.sh $how starts it)"; fi
@@ -534,6 +575,7 @@ cmd_status() {
 
 cmd_down() {
   services_down
+  rm -f "$STATE/instances"
   if external_cluster; then
     log "external cluster in use: nothing of ours to stop"
     return 0

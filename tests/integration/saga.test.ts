@@ -2,10 +2,18 @@
 // compensate, or FAILED = verified no booking), compensation undoes bookings no longer wanted,
 // unattributable poison is quarantined, and stuck appointments are swept.
 import { randomUUID } from 'node:crypto';
-import { AvroSerde, createProducer, createSchemaRegistry, HEADERS, lifecycleEvent } from '@booking/kit';
+import { readDeadLetters, redrive } from '@booking/dlt';
+import {
+  AvroSerde,
+  createProducer,
+  createSchemaRegistry,
+  HEADERS,
+  lifecycleEvent,
+  ProviderClient,
+} from '@booking/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kafkaClient, stack, waitFor } from '../support/helpers.js';
-import { deadLetterFixture, type Pipeline, requestBody, startPipeline } from '../support/pipeline.js';
+import { kafkaClient, redisClient, stack, waitFor } from '../support/helpers.js';
+import { deadLetterFixture, type Pipeline, requestBody, startPipeline, TOKEN } from '../support/pipeline.js';
 
 let p: Pipeline;
 const producer = createProducer(kafkaClient());
@@ -131,9 +139,54 @@ describe('saga and reconciliation', () => {
       20_000,
     );
     expect((await p.view(id))?.state).toBe('COMPENSATING');
-    expect(
-      (await p.calls({ method: 'DELETE' })).filter((c) => c.status === 503).length,
-    ).toBeGreaterThanOrEqual(3);
+    const bookingId = (await p.view(id))!.bookingId!;
+    const failedCancels = async () =>
+      (await p.calls({ method: 'DELETE' })).filter((c) => c.status === 503 && c.path.includes(bookingId))
+        .length;
+    const before = await failedCancels();
+    expect(before).toBeGreaterThanOrEqual(3);
+
+    // npm run dlt -- --topic compensation redrive: the command goes back through the first
+    // compensation retry topic and the compensation service tries the cancel again (issue 14).
+    const kafka = kafkaClient();
+    const letter = await waitFor('the compensation dead letter', async () =>
+      (await readDeadLetters(kafka, serde, p.topics.compensationDlt)).find(
+        (e) => e.value.appointmentId === id,
+      ),
+    );
+    const redis = redisClient();
+    try {
+      const deps = {
+        kafka,
+        serde,
+        redis,
+        provider: new ProviderClient({ baseUrl: p.mockUrl, token: TOKEN, timeoutMs: 5000 }),
+        topics: p.topics,
+        retryDelaysMs: [300, 1200],
+        projectionPrefix: p.projectionPrefix,
+      };
+      const [sent] = await redrive(deps, [letter], { dryRun: false, kind: 'compensation' });
+      expect(sent!.decision).toEqual({ redrive: true });
+      expect(sent!.sentTo).toBe(`${p.topics.compensation}.retry-300ms`);
+      await waitFor(
+        'the cancel tried again',
+        async () => (await failedCancels()) > before || undefined,
+        20_000,
+      );
+      // A booking's dead letter is not a compensation command: refused, nothing sent.
+      const [refused] = await redrive(
+        deps,
+        [{ ...letter, value: { ...letter.value, originalTopic: p.topics.requested } }],
+        {
+          dryRun: false,
+          kind: 'compensation',
+        },
+      );
+      expect(refused!.decision.redrive).toBe(false);
+      expect(refused!.sentTo).toBeUndefined();
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('quarantines a dead letter that names no appointment, keeping its reason', async () => {

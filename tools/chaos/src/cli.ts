@@ -23,7 +23,7 @@ import { Redis } from 'ioredis';
 import { localBroker } from './broker.js';
 import { DEFAULT_BROKER_ROUND } from './broker-restart.js';
 import { type Fault, localMatrix } from './faults.js';
-import { localStack } from './local-stack.js';
+import { localStack, secondInstanceHealthUrls } from './local-stack.js';
 import { faultRound, type PipelineTarget, type RoundResult } from './round.js';
 import { CANONICAL_MIX, DEFAULT_MIX } from './workload.js';
 
@@ -31,7 +31,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const USAGE = `usage: chaos [matrix] [--bookings N] [--faults NAME,…] [--clients N] [--out FILE]
        chaos broker-restart [--rounds N] [--http N] [--kafka N] [--down-ms MS] [--until-failure]
 faults: kill-intake, kill-provider-dispatch, kill-audit, kill-compensation, kill-reconciler,
-        kill-broker, restart-registry, kill-redis, provider-down, provider-slow`;
+        kill-broker, restart-registry, kill-redis, provider-down, provider-slow; with
+        ./stack/stack.sh up --all --instances 2 also kill-provider-dispatch-2, pause-provider-dispatch-2`;
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
@@ -77,7 +78,7 @@ const target: PipelineTarget = {
   serde,
   topics,
   ledgerUrl: `${env('PROVIDER_URL')}/__mock/ledger`,
-  health: localHealthUrls(),
+  health: { ...localHealthUrls(), ...secondInstanceHealthUrls(localStack(ROOT)) },
   groups: isPipelineGroup,
   logger,
 };

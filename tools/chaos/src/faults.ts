@@ -43,6 +43,22 @@ export function serviceKill(stack: LocalStack, service: string, holdMs = 3000): 
   };
 }
 
+/**
+ * SIGSTOP of a consumer for longer than its session timeout (kafkajs: 30 s): its group gives its
+ * partitions to the other instance; SIGCONT wakes it as a zombie that still believes it owns them.
+ * Whatever it writes then must be fenced (the per-partition transactional id the new owner
+ * registered), so no second booking and no second terminal event.
+ */
+export function servicePause(stack: LocalStack, service: string, holdMs = 40_000): Fault {
+  return {
+    name: `pause-${service}`,
+    description: `SIGSTOP of ${service} for ${holdMs / 1000} s (past its 30 s session timeout), then SIGCONT`,
+    holdMs,
+    inject: () => stack.signal(service, 'SIGSTOP'),
+    recover: () => stack.signal(service, 'SIGCONT'),
+  };
+}
+
 export function brokerKill(broker: BrokerControl, holdMs = 10_000): Fault {
   return {
     name: 'kill-broker',
@@ -93,10 +109,17 @@ export function providerSlow(mockUrl: string, holdMs = 20_000, slowMs = 5000): F
   };
 }
 
-/** The single-node matrix, in the order a run takes it. */
+/**
+ * The matrix on the local stack, in the order a run takes it; with second instances running
+ * (`stack.sh up --all --instances 2`) the second provider-dispatch is killed and paused too.
+ */
 export function localMatrix(stack: LocalStack, broker: BrokerControl, mockUrl: string): Fault[] {
+  const twoDispatchers = stack.pidOf('provider-dispatch-2') !== undefined;
   return [
     ...KILLED_SERVICES.map((s) => serviceKill(stack, s)),
+    ...(twoDispatchers
+      ? [serviceKill(stack, 'provider-dispatch-2'), servicePause(stack, 'provider-dispatch-2')]
+      : []),
     brokerKill(broker),
     registryRestart(stack),
     redisKill(stack),

@@ -61,3 +61,21 @@ export function localStack(
     },
   };
 }
+
+/** The second instances `stack.sh up --all --instances 2` runs, and their /healthz ports. */
+export const SECOND_INSTANCE_PORTS: Record<string, number> = {
+  'intake-2': 3020,
+  'provider-dispatch-2': 3021,
+  'audit-2': 3022,
+  'compensation-2': 3023,
+  'reconciler-2': 3024,
+};
+
+/** /healthz of each second instance that runs. */
+export function secondInstanceHealthUrls(stack: LocalStack): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(SECOND_INSTANCE_PORTS)
+      .filter(([name]) => stack.pidOf(name) !== undefined)
+      .map(([name, port]) => [name, `http://127.0.0.1:${port}/healthz`]),
+  );
+}

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// booking-dlt: the dead-letter topic for ops (docs/operations.md).
+// booking-dlt: the dead-letter topics for ops (docs/operations.md).
 //   list    [--reason R] [--since T] [--until T] [--limit N] [--json]
 //   show    P:O [--json]                    one record, decoded, personal data masked
 //   redrive P:O ... | --reason R [--since T] [--until T]  [--dry-run]
 // T: ISO time, epoch ms, or a duration back from now (30m, 2h, 7d).
+// --topic compensation: the compensation dead-letter topic (commands whose cancel failed every
+// attempt) instead of the bookings' one.
 import { parseArgs } from 'node:util';
 import {
   AvroSerde,
@@ -27,7 +29,9 @@ import { redrive } from './redrive.js';
 const USAGE = `usage: booking-dlt list [--reason R] [--since T] [--until T] [--limit N] [--json]
        booking-dlt show PARTITION:OFFSET [--json]
        booking-dlt redrive PARTITION:OFFSET ... | --reason R [--since T] [--until T]  [--dry-run]
-T: ISO time, epoch ms, or a duration back from now (30m, 2h, 7d)`;
+T: ISO time, epoch ms, or a duration back from now (30m, 2h, 7d)
+--topic booking|compensation  which dead-letter topic (default booking: the dispatch requests';
+                              compensation: cancels that failed every attempt)`;
 
 const config = loadConfig(
   z.object({
@@ -51,6 +55,7 @@ const { values, positionals } = parseArgs({
     limit: { type: 'string', default: '50' },
     json: { type: 'boolean', default: false },
     'dry-run': { type: 'boolean', default: false },
+    topic: { type: 'string', default: 'booking' },
   },
 });
 const [command, ...refs] = positionals;
@@ -95,11 +100,15 @@ const filter: Filter = {
 
 if (command !== 'list' && command !== 'show' && command !== 'redrive')
   fail(`unknown command: ${command ?? '(none)'}`);
-const all = await readDeadLetters(kafka, serde, topics.dlt);
+if (values.topic !== 'booking' && values.topic !== 'compensation')
+  fail(`--topic: booking or compensation, got ${values.topic}`);
+const kind = values.topic;
+const dltTopic = kind === 'booking' ? topics.dlt : topics.compensationDlt;
+const all = await readDeadLetters(kafka, serde, dltTopic);
 const byRef = (ref: string) => {
   const [p, o] = ref.split(':');
   const e = all.find((x) => String(x.partition) === p && x.offset === o);
-  if (!e) fail(`no dead letter at ${ref} on ${topics.dlt}`);
+  if (!e) fail(`no dead letter at ${ref} on ${dltTopic}`);
   return e;
 };
 
@@ -120,7 +129,7 @@ if (command === 'list') {
         ].join('  '),
       );
     }
-    console.error(`${chosen.length} of ${all.length} dead letters on ${topics.dlt}`);
+    console.error(`${chosen.length} of ${all.length} dead letters on ${dltTopic}`);
   }
 } else if (command === 'show') {
   if (refs.length !== 1) fail('show takes one PARTITION:OFFSET');
@@ -155,7 +164,7 @@ if (command === 'list') {
         projectionPrefix: config.PROJECTION_PREFIX,
       },
       chosen,
-      { dryRun: values['dry-run'] },
+      { dryRun: values['dry-run'], kind },
     );
     for (const r of results) {
       const what = r.decision.redrive

@@ -1,6 +1,6 @@
 import type { DeadLetter } from '@booking/schemas';
 import { describe, expect, it } from 'vitest';
-import { decideRedrive, type RedriveFacts } from './decide.js';
+import { decideCompensationRedrive, decideRedrive, type RedriveFacts } from './decide.js';
 
 const letter = (over: Partial<DeadLetter> = {}): DeadLetter => ({
   appointmentId: 'apt-1',
@@ -60,5 +60,41 @@ describe('redrive decision', () => {
     const d = decideRedrive(f);
     expect(d.redrive).toBe(false);
     expect(d.redrive ? '' : d.why).toMatch(why);
+  });
+});
+
+describe('redrive of a compensation dead letter', () => {
+  const compensationTopics = ['appointments.compensation.v1', 'appointments.compensation.v1.retry-1s'];
+  const command = (over: Partial<DeadLetter> = {}) =>
+    letter({ originalTopic: 'appointments.compensation.v1.retry-1s', ...over });
+  it('sends again only a kept command whose appointment is still COMPENSATING', () => {
+    expect(
+      decideCompensationRedrive({ letter: command(), compensationTopics, state: 'COMPENSATING' }),
+    ).toEqual({
+      redrive: true,
+    });
+    const refusals = [
+      decideCompensationRedrive({ letter: command(), compensationTopics, state: 'COMPENSATED' }),
+      decideCompensationRedrive({ letter: command(), compensationTopics, state: null }),
+      decideCompensationRedrive({
+        letter: command({ appointmentId: null }),
+        compensationTopics,
+        state: 'COMPENSATING',
+      }),
+      decideCompensationRedrive({
+        letter: command({ originalValue: null }),
+        compensationTopics,
+        state: 'COMPENSATING',
+      }),
+      decideCompensationRedrive({ letter: letter(), compensationTopics, state: 'COMPENSATING' }),
+    ];
+    expect(refusals.map((d) => d.redrive)).toEqual([false, false, false, false, false]);
+    expect(refusals.map((d) => (d.redrive ? '' : d.why))).toEqual([
+      'already COMPENSATED: nothing left to cancel, not sent again',
+      'the pipeline does not know the appointment',
+      'names no appointment (quarantined by the reconciler)',
+      'the original record is not kept',
+      'not a compensation command (from appointments.requested.v1.retry-4s)',
+    ]);
   });
 });

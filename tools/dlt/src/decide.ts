@@ -30,3 +30,29 @@ export function decideRedrive(f: RedriveFacts): Decision {
   if (l.deadline != null && l.deadline <= f.now) return { redrive: false, why: 'its deadline has passed' };
   return { redrive: true };
 }
+
+export interface CompensationRedriveFacts {
+  letter: DeadLetter;
+  /** Topics whose records are compensation commands (the compensation topic and its retry topics). */
+  compensationTopics: readonly string[];
+  /** The appointment's state in the projection (null: unknown to the pipeline). */
+  state: string | null;
+}
+
+/**
+ * A compensation command that failed every attempt (the provider's DELETE kept failing) may be
+ * sent again while its appointment is still COMPENSATING: cancelling is idempotent at the
+ * provider, so a repeat can only finish the undo. Nothing else is sent again.
+ */
+export function decideCompensationRedrive(f: CompensationRedriveFacts): Decision {
+  const l = f.letter;
+  if (!l.appointmentId)
+    return { redrive: false, why: 'names no appointment (quarantined by the reconciler)' };
+  if (!f.compensationTopics.includes(l.originalTopic))
+    return { redrive: false, why: `not a compensation command (from ${l.originalTopic})` };
+  if (!l.originalValue) return { redrive: false, why: 'the original record is not kept' };
+  if (f.state === null) return { redrive: false, why: 'the pipeline does not know the appointment' };
+  if (f.state !== 'COMPENSATING')
+    return { redrive: false, why: `already ${f.state}: nothing left to cancel, not sent again` };
+  return { redrive: true };
+}

@@ -1,6 +1,9 @@
 // Sends chosen dead letters back into the FIRST retry topic (never the main topic), each after its
-// checks (decide.ts), with the lifecycle move DEAD_LETTERED -> RETRY_SCHEDULED in the same Kafka
-// transaction, so the state machine sees the redrive and dispatch picks it up as one more attempt.
+// checks (decide.ts). A booking's (the dead-letter topic) goes with the lifecycle move
+// DEAD_LETTERED -> RETRY_SCHEDULED in the same Kafka transaction, so the state machine sees the
+// redrive and dispatch picks it up as one more attempt. A compensation command's (the compensation
+// dead-letter topic) goes back alone: its appointment is still COMPENSATING, and the compensation
+// service moves it to COMPENSATED once the provider's DELETE answers.
 import { randomUUID } from 'node:crypto';
 import {
   type AvroSerde,
@@ -15,7 +18,7 @@ import {
 } from '@booking/kit';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
-import { type Decision, decideRedrive } from './decide.js';
+import { type Decision, decideCompensationRedrive, decideRedrive } from './decide.js';
 import type { DeadLetterEntry } from './read.js';
 
 export interface RedriveDeps {
@@ -38,17 +41,18 @@ export interface RedriveResult {
   sentTo?: string;
 }
 
+/** Which dead letters: bookings (the dead-letter topic) or compensation commands (its own). */
+export type DeadLetterKind = 'booking' | 'compensation';
+
 export async function redrive(
   deps: RedriveDeps,
   entries: DeadLetterEntry[],
-  { dryRun }: { dryRun: boolean },
+  { dryRun, kind = 'booking' }: { dryRun: boolean; kind?: DeadLetterKind },
 ): Promise<RedriveResult[]> {
   const now = deps.now ?? Date.now;
-  const dispatchTopics = [
-    deps.topics.requested,
-    ...retryTopicNames(deps.topics.requested, deps.retryDelaysMs),
-  ];
-  const target = retryTopicName(deps.topics.requested, deps.retryDelaysMs[0]!);
+  const source = kind === 'booking' ? deps.topics.requested : deps.topics.compensation;
+  const sourceTopics = [source, ...retryTopicNames(source, deps.retryDelaysMs)];
+  const target = retryTopicName(source, deps.retryDelaysMs[0]!);
   const results: RedriveResult[] = [];
   const producer = dryRun
     ? undefined
@@ -79,7 +83,10 @@ export async function redrive(
         continue;
       }
       if (id && !dryRun) {
-        const lock = { key: `lock:redrive:${id}`, token: randomUUID() };
+        const lock = {
+          key: kind === 'booking' ? `lock:redrive:${id}` : `lock:redrive:compensation:${id}`,
+          token: randomUUID(),
+        };
         if ((await deps.redis.set(lock.key, lock.token, 'PX', 60_000, 'NX')) !== 'OK') {
           refuse(e, 'another redrive of this appointment is running');
           continue;
@@ -88,18 +95,27 @@ export async function redrive(
       }
       if (id) handled.add(id);
       const view = id ? await readProjection(deps.redis, id, deps.projectionPrefix) : null;
-      const live = id
-        ? (await deps.provider.findByExternalRef(id)).filter(
-            (b) => b.status === 'CONFIRMED' || b.status === 'PENDING',
-          ).length
-        : 0;
-      const decision = decideRedrive({
-        letter: l,
-        dispatchTopics,
-        state: view?.state ?? null,
-        liveBookings: live,
-        now: now(),
-      });
+      let decision: Decision;
+      if (kind === 'compensation') {
+        decision = decideCompensationRedrive({
+          letter: l,
+          compensationTopics: sourceTopics,
+          state: view?.state ?? null,
+        });
+      } else {
+        const live = id
+          ? (await deps.provider.findByExternalRef(id)).filter(
+              (b) => b.status === 'CONFIRMED' || b.status === 'PENDING',
+            ).length
+          : 0;
+        decision = decideRedrive({
+          letter: l,
+          dispatchTopics: sourceTopics,
+          state: view?.state ?? null,
+          liveBookings: live,
+          now: now(),
+        });
+      }
       const result: RedriveResult = { partition: e.partition, offset: e.offset, appointmentId: id, decision };
       results.push(result);
       if (!decision.redrive || !producer || !id || !l.originalValue) continue;
@@ -123,23 +139,27 @@ export async function redrive(
         [HEADERS.correlationId]: correlationId,
         'x-redriven-from': `${deps.topics.dlt}:${e.partition}:${e.offset}`,
       };
+      const resend = { topic: target, messages: [{ key: id, value: Buffer.from(l.originalValue), headers }] };
       const tx = await producer.transaction();
       try {
         await tx.sendBatch({
           acks: -1,
-          topicMessages: [
-            { topic: target, messages: [{ key: id, value: Buffer.from(l.originalValue), headers }] },
-            {
-              topic: deps.topics.lifecycle,
-              messages: [
-                {
-                  key: id,
-                  value: await deps.serde.encode(deps.topics.lifecycle, event),
-                  headers: { [HEADERS.correlationId]: correlationId },
-                },
-              ],
-            },
-          ],
+          topicMessages:
+            kind === 'compensation'
+              ? [resend]
+              : [
+                  resend,
+                  {
+                    topic: deps.topics.lifecycle,
+                    messages: [
+                      {
+                        key: id,
+                        value: await deps.serde.encode(deps.topics.lifecycle, event),
+                        headers: { [HEADERS.correlationId]: correlationId },
+                      },
+                    ],
+                  },
+                ],
         });
         await tx.commit();
         result.sentTo = target;
