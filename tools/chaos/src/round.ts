@@ -96,13 +96,18 @@ async function json(url: string, apiKey?: string): Promise<{ status: number; bod
 /** Ids not terminal by `deadline`, polled through intake's status API. */
 async function waitTerminal(t: PipelineTarget, ids: string[], deadline: number): Promise<string[]> {
   let open = [...ids];
+  const isTerminal = async (id: string) => {
+    const { status, body } = await json(`${t.intakeUrl}/v1/appointments/${id}`, t.apiKey);
+    return status === 200 && TERMINAL.has((body as { state?: string }).state ?? '');
+  };
   while (open.length > 0) {
-    const states = await Promise.all(
-      open.map(async (id) => {
-        const { status, body } = await json(`${t.intakeUrl}/v1/appointments/${id}`, t.apiKey);
-        return status === 200 && TERMINAL.has((body as { state?: string }).state ?? '');
-      }),
-    );
+    // At most 32 requests at a time: thousands at once would be a load of the checker's own.
+    const states: boolean[] = new Array(open.length).fill(false);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < open.length; i = next++) states[i] = await isTerminal(open[i]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(32, open.length) }, worker));
     open = open.filter((_, i) => !states[i]);
     if (open.length === 0 || Date.now() > deadline) break;
     await sleep(250);
