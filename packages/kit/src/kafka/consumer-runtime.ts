@@ -356,9 +356,16 @@ export class ConsumerRuntime<T> {
       inc.works.delete(id);
     }
     if (!this.transactional) return;
-    inc.committed = this.committedPositions(
-      this.assigned.filter((a) => !inc.works.has(`${a.topic}/${a.partition}`)),
-    );
+    // A partition this process owned before (a kafkajs restart, or lost and given back) may still
+    // have a transaction of the last generation's work on its way: its sender is this same one, so
+    // nothing fences it. Its committed position is read once that has landed; read before, it is the
+    // old one, and records whose outcome was just committed are handled again (the chaos run's
+    // broker restart: one appointment confirmed twice).
+    const fresh = this.assigned.filter((a) => !inc.works.has(`${a.topic}/${a.partition}`));
+    inc.committed = (async () => {
+      await Promise.all(fresh.map((a) => this.senders.get(`${a.topic}/${a.partition}`)?.idle()));
+      return this.committedPositions(fresh);
+    })();
     for (const { topic, partition } of this.assigned) {
       this.senderFor(topic, partition)
         .settle()
@@ -399,6 +406,8 @@ export class ConsumerRuntime<T> {
         old.scheduler.close();
         for (const { work } of old.works.values()) work.abandon();
         await Promise.race([old.consumer.disconnect().catch(() => undefined), sleep(5000)]);
+        // What the old incarnation has on its way commits (or fails) before anyone reads positions.
+        await Promise.all([...this.senders.values()].map((s) => s.idle()));
         // A transaction that failed for good may still be open on its coordinator: a fresh producer
         // with the same id settles it before the new consumer reads the committed offsets.
         await Promise.all([...this.senders.values()].map((s) => s.settle().catch(() => undefined)));
@@ -513,8 +522,8 @@ export class ConsumerRuntime<T> {
       ]);
       for (const t of read)
         for (const p of t.partitions)
-          if (p.offset !== '-1' && p.metadata)
-            out.set(`${t.topic}/${p.partition}`, { offset: BigInt(p.offset), metadata: p.metadata });
+          if (p.offset !== '-1')
+            out.set(`${t.topic}/${p.partition}`, { offset: BigInt(p.offset), metadata: p.metadata || null });
     } catch (err) {
       this.opts.logger.warn(
         { consumer: this.opts.name, err: (err as Error).message },
@@ -549,7 +558,12 @@ export class ConsumerRuntime<T> {
     return sender;
   }
 
-  private workFor(inc: Incarnation, topic: string, partition: number, finishedBefore?: ReadonlySet<bigint>) {
+  private workFor(
+    inc: Incarnation,
+    topic: string,
+    partition: number,
+    previous?: { finished: ReadonlySet<bigint>; position: bigint },
+  ) {
     const id = `${topic}/${partition}`;
     let entry = inc.works.get(id);
     if (!entry) {
@@ -563,7 +577,7 @@ export class ConsumerRuntime<T> {
           );
           if (this.inc === inc) this.restartFor('send-failed');
         },
-        ...(finishedBefore ? { finishedBefore } : {}),
+        ...(previous ? { finishedBefore: previous.finished, committedPosition: previous.position } : {}),
         onMetadataDropped: (count) =>
           this.counters?.records.inc({ consumer: this.opts.name, outcome: 'finished-unmarked' }, count),
       });
@@ -578,7 +592,12 @@ export class ConsumerRuntime<T> {
     const id = `${topic}/${partition}`;
     if (inc.works.has(id) || !this.transactional) return this.workFor(inc, topic, partition);
     const c = (await inc.committed).get(id);
-    return this.workFor(inc, topic, partition, c ? decodeFinished(c.offset, c.metadata) : undefined);
+    return this.workFor(
+      inc,
+      topic,
+      partition,
+      c ? { finished: decodeFinished(c.offset, c.metadata), position: c.offset } : undefined,
+    );
   }
 
   private async commit(

@@ -207,7 +207,11 @@ export function resolveOutcome(outcome: Outcome, record: DecidedRecord, routes: 
     if (!routes.deadLetterTopic) throw new Error(`consumer ${routes.consumer} has no dead-letter topic`);
     m?.deadLetters.inc({ reason });
     routes.logger.warn(
-      { appointmentId: a.appointmentId ?? null, correlationId: correlationIdOf(a, record), failureReason: reason },
+      {
+        appointmentId: a.appointmentId ?? null,
+        correlationId: correlationIdOf(a, record),
+        failureReason: reason,
+      },
       'dead-lettered',
     );
     const error = Object.assign(new Error(message), errorClass ? { name: errorClass } : {});

@@ -79,4 +79,16 @@ describe('PartitionWork', () => {
     expect(s.sends.map((x) => x.commit)).toEqual([{ offset: 9n, metadata: null }]);
     expect(w.has('8')).toBe(true);
   });
+
+  it('starts at the committed position: a record below it is not handed out again, and no commit goes behind it', async () => {
+    const s = fakeSender();
+    const w = new PartitionWork({ send: s.send, onBroken: () => undefined, committedPosition: 100n });
+    // kafkajs resolved its fetch position before the last commit landed and hands 98 over again.
+    expect(w.has('98')).toBe(true);
+    expect(w.has('99')).toBe(true);
+    expect(w.has('100')).toBe(false);
+    w.begin('100');
+    w.finish('100', [rec('a')]);
+    expect(s.sends.map((x) => x.commit)).toEqual([{ offset: 101n, metadata: null }]);
+  });
 });

@@ -24,6 +24,12 @@ export interface PartitionWorkOptions {
   onBroken(err: unknown): void;
   /** Offsets finished by the partition's previous owner (from the committed metadata): skipped. */
   finishedBefore?: ReadonlySet<bigint>;
+  /**
+   * The committed position when this work began: a record below it is done (its outcome committed
+   * with that offset). kafkajs may still hand it over when it resolved its fetch position before
+   * the last commit landed.
+   */
+  committedPosition?: bigint;
   /** Finished offsets left out of a commit's metadata (over its bound): handled again by a next owner. */
   onMetadataDropped?(count: number): void;
 }
@@ -36,7 +42,11 @@ export class PartitionWork {
   private dirty = false;
   private inFlightSend: Promise<void> | undefined;
 
-  constructor(private readonly opts: PartitionWorkOptions) {}
+  constructor(private readonly opts: PartitionWorkOptions) {
+    // Below the committed position everything is done: `has` answers true for it, and the first
+    // commit can only be at or past that position, never behind it.
+    if (opts.committedPosition !== undefined) this.tracker.advanceTo(opts.committedPosition);
+  }
 
   /** A record read, about to be handled (`dueAt`: not before then; it counts as open from then). */
   begin(offset: string, dueAt = Date.now()): void {

@@ -13,6 +13,8 @@ export interface RecordOfOptions {
   headers?: RecordHeaders;
   /** The raw value bytes a dead letter keeps; default one byte. */
   raw?: Buffer;
+  /** The record's timestamp (epoch ms as a string); default '0'. */
+  timestamp?: string;
 }
 
 export function recordOf<T>(topic: string, value: T, o: RecordOfOptions = {}): RuntimeRecord<T> {
@@ -30,7 +32,7 @@ export function recordOf<T>(topic: string, value: T, o: RecordOfOptions = {}): R
     key,
     value,
     headers,
-    timestamp: '0',
+    timestamp: o.timestamp ?? '0',
     source: {
       topic,
       partition,

@@ -202,6 +202,19 @@ export class TransactionalSender {
     });
   }
 
+  /**
+   * Resolves once nothing is queued or in a transaction (or after `boundMs`, false): whoever reads
+   * the committed offsets next reads them after this sender's last commit, not before it lands.
+   */
+  async idle(boundMs = 60_000): Promise<boolean> {
+    const deadline = Date.now() + boundMs;
+    while (!this.closed && (this.running || this.waiting.length > 0)) {
+      if (Date.now() > deadline) return false;
+      await sleep(10);
+    }
+    return true;
+  }
+
   /** False while the last group of sends failed, for `recentMs` after that failure (for /healthz). */
   healthy(recentMs = 30_000): boolean {
     return this.lastSuccessAt >= this.lastFailureAt || Date.now() - this.lastFailureAt > recentMs;

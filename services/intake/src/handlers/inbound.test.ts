@@ -31,12 +31,13 @@ const inbound = (o: Partial<InboundRequest> = {}): InboundRequest => ({
   ...o,
 });
 let offset = 0;
-const record = (v: InboundRequest, at = String(offset++)) =>
+const record = (v: InboundRequest, at = String(offset++), timestamp?: number) =>
   recordOf('in', v, {
     key: v.idempotencyKey,
     offset: at,
     headers: { [HEADERS.correlationId]: 'corr-1' },
     raw: Buffer.from([7]),
+    ...(timestamp !== undefined ? { timestamp: String(timestamp) } : {}),
   });
 
 function intake() {
@@ -69,6 +70,26 @@ describe('inboundHandler decides', () => {
     expect(out[0]?.key).toBe(out[1]?.key);
     expect(out[1]?.value).toMatchObject({ from: null, to: 'REQUESTED', source: 'clinic-a' });
     expect(out[0]?.headers).toMatchObject({ [HEADERS.attempt]: '1', [HEADERS.correlationId]: 'corr-1' });
+  });
+
+  it('a deadline that passed while the record waited in Kafka: accepted (dispatch fails it at its deadline); one already past when it was published: dead-lettered', async () => {
+    const waited = await intake().run(
+      record(inbound({ idempotencyKey: 'order-waited-01', deadline: NOW - 5_000 }), undefined, NOW - 20_000),
+    );
+    expect(waited.map((e) => e.topic)).toEqual(['req', 'life']);
+    expect(waited[0]?.value).toMatchObject({ deadline: NOW - 5_000 });
+    const stale = await intake().run(
+      record(inbound({ idempotencyKey: 'order-stale-001', deadline: NOW - 5_000 }), undefined, NOW - 1_000),
+    );
+    expect(stale.map((e) => e.topic)).toEqual(['dlt']);
+    expect((stale[0]?.value as DeadLetter).fieldErrors).toEqual([
+      'deadline: must be in the future (epoch ms)',
+    ]);
+    // A timestamp from the future counts as now: it cannot make an expired deadline look valid.
+    const future = await intake().run(
+      record(inbound({ idempotencyKey: 'order-future-01', deadline: NOW - 5_000 }), undefined, NOW + 60_000),
+    );
+    expect(future.map((e) => e.topic)).toEqual(['dlt']);
   });
 
   it('the same key and body again (a resubmission): nothing more', async () => {

@@ -22,9 +22,16 @@ export interface InboundDeps extends AcceptDeps {
 }
 
 export function inboundHandler(deps: InboundDeps) {
-  const schema = inboundRecordSchema(deps.now, deps.horizonMs);
+  // The deadline is judged at the record's timestamp (validation.ts); `safeParse` is synchronous,
+  // so this one variable serves every record in turn.
+  let publishedAt = 0;
+  const schema = inboundRecordSchema(deps.now, deps.horizonMs, () => publishedAt);
   return async (record: RuntimeRecord<InboundRequest>): Promise<Outcome> => {
     const correlationId = headerValue(record.headers, HEADERS.correlationId) ?? randomUUID();
+    const now = (deps.now ?? Date.now)();
+    const stamped = Number(record.timestamp);
+    // A timestamp in the future (a producer's clock, or a hostile one) counts as now.
+    publishedAt = Number.isFinite(stamped) && stamped > 0 ? Math.min(stamped, now) : now;
     const parsed = schema.safeParse(record.value);
     if (!parsed.success) {
       return {

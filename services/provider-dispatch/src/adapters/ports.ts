@@ -57,25 +57,39 @@ export function meteredProvider(
   };
 }
 
-/** How an attempt starts: another consumer holds the appointment, a first send, or one after an earlier. */
-export type AttemptStart = 'busy' | 'first' | 'again';
+/**
+ * How an attempt starts: another consumer holds the appointment, a first send, one after an
+ * earlier, or `stale`: a later attempt of this appointment has begun already, so this record's
+ * outcome was committed and superseded (it is read again only after a crash or a rebalance).
+ */
+export type AttemptStart = 'busy' | 'first' | 'again' | 'stale';
 
 export interface AttemptGuard {
-  /** Takes the appointment's lock; then marks "sent to the provider" and says whether it already was. */
-  begin(appointmentId: string, holder: string): Promise<AttemptStart>;
+  /**
+   * Refuses an attempt older than the latest begun (`stale`); else takes the appointment's lock,
+   * records the attempt, marks "sent to the provider" and says whether it already was.
+   */
+  begin(appointmentId: string, holder: string, attempt: number): Promise<AttemptStart>;
   /** Releases the lock (the marker stays: it outlives the retry and DLT window). */
   end(appointmentId: string, holder: string): Promise<void>;
 }
 
 /**
- * Takes the lock and the marker in one round trip: `SET lock NX`, and only then `SET marker NX`.
- * Was two claims (issue 13: two Redis round trips per attempt).
+ * One round trip: the attempt fence, `SET lock NX`, the attempt, and only then `SET marker NX`.
+ * Attempt n + 1 exists only once attempt n's outcome committed (its retry record is in that
+ * transaction), so an attempt below the latest begun is always a record read again: running it
+ * would emit moves from a state the appointment has left (issue 14's chaos run: a crash re-read
+ * attempt 1 after attempt 2 had begun, and it confirmed "from DISPATCHING" an appointment in
+ * RETRY_SCHEDULED, which the projection refused, leaving it there).
  */
 const BEGIN_ATTEMPT: RedisScript = {
-  name: 'bookingBeginDispatch',
-  keys: 2,
+  name: 'bookingBeginDispatchAttempt',
+  keys: 3,
   lua: `
+local seen = tonumber(redis.call('GET', KEYS[3]) or '0')
+if seen > tonumber(ARGV[5]) then return 'stale' end
 if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 'busy' end
+redis.call('SET', KEYS[3], ARGV[5], 'PX', ARGV[4])
 if redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4], 'NX') then return 'first' end
 return 'again'`,
 };
@@ -86,13 +100,13 @@ export function redisAttemptGuard(
 ): AttemptGuard {
   const lockKey = (id: string) => `lock:dispatch:${id}`;
   return {
-    async begin(id, holder) {
+    async begin(id, holder, attempt) {
       const at = String((o.now ?? Date.now)());
       return (await runScript(
         redis,
         BEGIN_ATTEMPT,
-        [lockKey(id), `idem:dispatch:${id}`],
-        [holder, String(o.lockTtlMs), at, String(o.markerTtlMs)],
+        [lockKey(id), `idem:dispatch:${id}`, `idem:dispatch-attempt:${id}`],
+        [holder, String(o.lockTtlMs), at, String(o.markerTtlMs), String(attempt)],
       )) as AttemptStart;
     },
     async end(id, holder) {

@@ -150,11 +150,19 @@ describe('dispatchHandler decides', () => {
     expect(d.alerts).toEqual(['provider_auth']);
   });
 
-  it('a passed deadline: dead-lettered without a lock or a call', async () => {
+  it('a passed deadline: dead-lettered without a call, the lock released', async () => {
     const d = dispatcher({});
     const out = await d.run(record(request({ deadline: NOW - 1 })));
     expect(path(out)).toEqual(['dlt:DEADLINE_EXCEEDED', 'REQUESTED->DEAD_LETTERED']);
-    expect(d.calls).toMatchObject({ creates: 0, begun: 0 });
+    expect(d.calls).toMatchObject({ creates: 0, lookups: 0, begun: 1, ended: 1 });
+  });
+
+  it('a stale attempt read again (a later one has begun): nothing emitted, no call, not even past its deadline', async () => {
+    for (const deadline of [null, NOW - 1]) {
+      const d = dispatcher({ start: 'stale' });
+      expect(await d.run(record(request({ deadline }), 1))).toEqual([]);
+      expect(d.calls).toMatchObject({ creates: 0, lookups: 0, begun: 1, ended: 0 });
+    }
   });
 
   it('the remaining deadline bounds the create timeout', async () => {

@@ -182,18 +182,14 @@ export function dispatchHandler(topics: DispatchTopics, settings: DispatchSettin
       }
     };
 
-    if (req.deadline != null && now() >= req.deadline) {
-      return {
-        kind: 'dead-letter',
-        reason: 'DEADLINE_EXCEEDED',
-        message: 'the deadline passed before the booking could be made',
-        about,
-        emit: [move(from, 'DEAD_LETTERED', { reason: 'DEADLINE_EXCEEDED' })],
-      };
-    }
-
     const holder = `${settings.instanceId}:${record.topic}:${record.partition}:${record.offset}`;
-    const start = await ports.attempts.begin(id, holder);
+    const start = await ports.attempts.begin(id, holder, attempt);
+    if (start === 'stale') {
+      // A later attempt has begun: this one's outcome is committed and superseded (read again after
+      // a crash or a rebalance). Whatever it emitted then stands; now it emits nothing.
+      logger.info({ appointmentId: id, correlationId, attempt }, 'stale attempt read again: nothing to do');
+      return emit();
+    }
     if (start === 'busy') {
       // Another consumer is calling the provider for this appointment right now: come back later.
       throw new PipelineError('IDEMPOTENCY_CONFLICT', `appointment ${id} is being dispatched elsewhere`, {
@@ -201,6 +197,15 @@ export function dispatchHandler(topics: DispatchTopics, settings: DispatchSettin
       });
     }
     try {
+      if (req.deadline != null && now() >= req.deadline) {
+        return {
+          kind: 'dead-letter',
+          reason: 'DEADLINE_EXCEEDED',
+          message: 'the deadline passed before the booking could be made',
+          about,
+          emit: [move(from, 'DEAD_LETTERED', { reason: 'DEADLINE_EXCEEDED' })],
+        };
+      }
       const before: Emit[] = [move(from, 'DISPATCHING')];
       if (start === 'again') {
         let existing: ProviderBooking[];
