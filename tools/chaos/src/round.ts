@@ -62,6 +62,8 @@ export interface RoundResult {
   bookings: number;
   acknowledged: number;
   notAcknowledged: number;
+  /** The first bookings never acknowledged: channel, key, attempts and the answers they got. */
+  unacknowledged: { channel: string; key: string; attempts: number; answers: (number | 'ERR')[] }[];
   httpAttempts: number;
   lost: string[];
   unreadable: string[];
@@ -69,7 +71,10 @@ export interface RoundResult {
   doubleBooked: string[];
   duplicateTerminal: string[];
   unhealthy: string[];
-  /** From the fault's end until every acknowledged booking was terminal (null: not within the bound). */
+  /**
+   * From the fault's end, or from the last acknowledgement when the load went on after it, until
+   * every acknowledged booking was terminal (null: not within the bound).
+   */
   msToTerminal: number | null;
   /** From injection to the end of recovery. */
   msFault: number;
@@ -200,8 +205,10 @@ export async function faultRound(
   const killTime = new Promise<void>((resolve) => {
     trigger = resolve;
   });
+  let lastAckAt = 0;
   const onAcknowledged = () => {
     acked++;
+    lastAckAt = Date.now();
     if (acked >= bookings.length * o.killAt) trigger();
   };
   let killedAt = 0;
@@ -239,8 +246,9 @@ export async function faultRound(
 
   const acknowledged = bookings.filter((b) => b.acknowledged);
   const ids = acknowledged.map((b) => b.appointmentId);
-  const notTerminal = await waitTerminal(t, ids, backAt + o.settleBoundMs);
-  const msToTerminal = notTerminal.length === 0 ? Date.now() - backAt : null;
+  const settleFrom = Math.max(backAt, lastAckAt);
+  const notTerminal = await waitTerminal(t, ids, settleFrom + o.settleBoundMs);
+  const msToTerminal = notTerminal.length === 0 ? Date.now() - settleFrom : null;
   const unhealthy = await waitConsuming(t, Date.now() + 60_000);
   const maxLag = await lag.stop();
   const evidence = await gatherAcceptanceEvidence({
@@ -267,6 +275,10 @@ export async function faultRound(
     bookings: bookings.length,
     acknowledged: acknowledged.length,
     notAcknowledged: bookings.length - acknowledged.length,
+    unacknowledged: bookings
+      .filter((b) => !b.acknowledged)
+      .slice(0, 10)
+      .map((b) => ({ channel: b.channel, key: b.key, attempts: b.attempts, answers: b.answers.slice(-10) })),
     httpAttempts: bookings.reduce((n, b) => n + (b.channel === 'http' ? b.attempts : 0), 0),
     lost,
     unreadable,

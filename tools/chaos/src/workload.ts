@@ -180,6 +180,7 @@ export async function runUpstream(
           b.acknowledged = true;
           o.onAcknowledged?.();
         } catch {
+          b.answers.push('ERR');
           await new Promise((r) => setTimeout(r, backoff(b.attempts)));
         }
       }
