@@ -422,6 +422,11 @@ start_set() {
       log "$name: answering on $port"
       continue
     fi
+    if pid_alive "$STATE/$name.pid"; then
+      # Running but not healthy (yet): a second copy would only fail on the port in use.
+      log "$name: running (pid $(cat "$STATE/$name.pid")), not healthy yet; waiting for it"
+      continue
+    fi
     log "$name: starting on $port (log: logs/$name.log)"
     # SERVICE_NODE_OPTIONS: node flags for the services only (profiling: --cpu-prof --cpu-prof-dir=DIR).
     # shellcheck disable=SC2086

@@ -84,8 +84,9 @@ const target: PipelineTarget = {
 };
 
 const describe = (r: RoundResult) =>
-  `${r.fault} (round ${r.round}): ${r.passed ? 'ok' : 'FAILED'} acknowledged ${r.acknowledged}/${r.bookings}, lost ${r.lost.length}, unreadable ${r.unreadable.length}, not terminal ${r.notTerminal.length}, double-booked ${r.doubleBooked.length}, duplicate terminal ${r.duplicateTerminal.length}, unhealthy ${r.unhealthy.length}, terminal ${r.msToTerminal ?? '-'} ms after the fault's end (or the last acknowledgement), max lag ${r.maxLag ?? '-'}\n`;
+  `${r.fault} (round ${r.round}): ${r.passed ? 'ok' : 'FAILED'} acknowledged ${r.acknowledged}/${r.bookings} (expired before acceptance ${r.expired}), lost ${r.lost.length}, unreadable ${r.unreadable.length}, not terminal ${r.notTerminal.length}, double-booked ${r.doubleBooked.length}, duplicate terminal ${r.duplicateTerminal.length}, unhealthy ${r.unhealthy.length}, terminal ${r.msToTerminal ?? '-'} ms after the fault's end (or the last acknowledgement), max lag ${r.maxLag ?? '-'}\n`;
 const details = (r: RoundResult) => {
+  for (const e of r.faultErrors) process.stderr.write(`  fault: ${e.split('\n')[0]}\n`);
   for (const u of r.unhealthy.slice(0, 5)) process.stderr.write(`  unhealthy: ${u}\n`);
   for (const u of r.unacknowledged.slice(0, 5))
     process.stderr.write(

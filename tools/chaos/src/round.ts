@@ -62,6 +62,8 @@ export interface RoundResult {
   bookings: number;
   acknowledged: number;
   notAcknowledged: number;
+  /** Never acknowledged because their deadline passed while their client retried (a right 400). */
+  expired: number;
   /** The first bookings never acknowledged: channel, key, attempts and the answers they got. */
   unacknowledged: { channel: string; key: string; attempts: number; answers: (number | 'ERR')[] }[];
   httpAttempts: number;
@@ -78,6 +80,8 @@ export interface RoundResult {
   msToTerminal: number | null;
   /** From injection to the end of recovery. */
   msFault: number;
+  /** What failed while injecting or ending the fault (empty when both went as planned). */
+  faultErrors: string[];
   /** The largest total lag of the pipeline's consumer groups sampled during the round (null: none read). */
   maxLag: number | null;
   passed: boolean;
@@ -213,13 +217,24 @@ export async function faultRound(
   };
   let killedAt = 0;
   let backAt = 0;
+  // A fault that could not be injected or ended is the round's failure, not the run's end:
+  // recovery is tried three times, and what went wrong is reported with the round.
+  const faultErrors: string[] = [];
   const injection = (async () => {
     await killTime;
-    await fault.inject();
+    await fault.inject().catch((err: Error) => faultErrors.push(`inject: ${err.message.slice(0, 500)}`));
     killedAt = Date.now();
     t.logger.warn({ round, fault: fault.name, acknowledged: acked }, 'fault injected');
     await sleep(fault.holdMs);
-    await fault.recover();
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        await fault.recover();
+        break;
+      } catch (err) {
+        faultErrors.push(`recover (attempt ${attempt}): ${(err as Error).message.slice(0, 500)}`);
+        await sleep(5000);
+      }
+    }
     backAt = Date.now();
     t.logger.warn({ round, fault: fault.name, ms: backAt - killedAt }, 'fault recovered');
   })();
@@ -275,8 +290,9 @@ export async function faultRound(
     bookings: bookings.length,
     acknowledged: acknowledged.length,
     notAcknowledged: bookings.length - acknowledged.length,
+    expired: bookings.filter((b) => b.expired).length,
     unacknowledged: bookings
-      .filter((b) => !b.acknowledged)
+      .filter((b) => !b.acknowledged && !b.expired)
       .slice(0, 10)
       .map((b) => ({ channel: b.channel, key: b.key, attempts: b.attempts, answers: b.answers.slice(-10) })),
     httpAttempts: bookings.reduce((n, b) => n + (b.channel === 'http' ? b.attempts : 0), 0),
@@ -288,6 +304,7 @@ export async function faultRound(
     unhealthy,
     msToTerminal,
     msFault: backAt - killedAt,
+    faultErrors,
     maxLag,
     passed:
       lost.length +
@@ -295,8 +312,9 @@ export async function faultRound(
         notTerminal.length +
         doubleBooked.length +
         duplicateTerminal.length +
-        unhealthy.length ===
-        0 && acknowledged.length === bookings.length,
+        unhealthy.length +
+        faultErrors.length ===
+        0 && acknowledged.length + bookings.filter((b) => b.expired).length === bookings.length,
   };
   return { ...result, bookingsDetail: bookings };
 }

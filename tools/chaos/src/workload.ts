@@ -16,6 +16,11 @@ export interface Booking {
   attempts: number;
   /** HTTP statuses in order ('ERR' for a network error). */
   answers: (number | 'ERR')[];
+  /**
+   * Refused for good and rightly: its deadline passed while the client kept retrying through the
+   * fault (intake answers 400, deadline in the past). Nothing was promised for it.
+   */
+  expired?: boolean;
 }
 
 /** calendarId prefix and its share out of 5: 3 immediate, 1 pending, 1 flaky (issue 20's mix). */
@@ -111,7 +116,8 @@ export async function runHttpClients(bookings: Booking[], o: HttpClientOptions):
   const client = async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       const [b, i] = next;
-      const body = JSON.stringify(requestFields(b, i));
+      const fields = requestFields(b, i);
+      const body = JSON.stringify(fields);
       const giveUpAt = Date.now() + o.giveUpAfterMs;
       while (!b.acknowledged && Date.now() < giveUpAt) {
         b.attempts++;
@@ -135,6 +141,10 @@ export async function runHttpClients(bookings: Booking[], o: HttpClientOptions):
             b.appointmentId = answer.appointmentId;
             b.acknowledged = true;
             o.onAcknowledged?.();
+            break;
+          }
+          if (res.status === 400 && fields.deadline <= Date.now()) {
+            b.expired = true;
             break;
           }
         } catch (err) {
@@ -166,17 +176,23 @@ export async function runUpstream(
   const worker = async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       const [b, i] = next;
+      const fields = requestFields(b, i);
       const record: Emit = {
         topic: o.inboundTopic,
         key: `${KAFKA_SOURCE}:${b.key}`,
-        value: { idempotencyKey: b.key, source: KAFKA_SOURCE, ...requestFields(b, i) },
+        value: { idempotencyKey: b.key, source: KAFKA_SOURCE, ...fields },
         headers: { 'x-correlation-id': randomUUID() },
       };
       const giveUpAt = Date.now() + o.giveUpAfterMs;
-      while (!b.acknowledged && Date.now() < giveUpAt) {
+      while (!b.acknowledged && !b.expired && Date.now() < giveUpAt) {
         b.attempts++;
         try {
           await o.sender.send([record]);
+          // Written only after its deadline (the broker was away): intake rightly dead-letters it.
+          if (fields.deadline <= Date.now()) {
+            b.expired = true;
+            break;
+          }
           b.acknowledged = true;
           o.onAcknowledged?.();
         } catch {
