@@ -82,6 +82,11 @@ export class LagMonitor {
     return Object.fromEntries([...this.history].map(([k, v]) => [k.replace('\u0000', ' '), v]));
   }
 
+  /** A new admin client in place of one that stopped answering (a poll past its bound). */
+  async renew(): Promise<void> {
+    if (this.o.renewAdmin) this.admin = await this.o.renewAdmin(this.admin);
+  }
+
   async poll(): Promise<GroupView[]> {
     try {
       return await this.pollOnce();

@@ -48,6 +48,12 @@ export function buildLagApp(
   return app;
 }
 
+class LagPollTimeout extends Error {
+  constructor(ms: number) {
+    super(`lag poll did not finish within ${ms} ms: a new admin client`);
+  }
+}
+
 export function createLagService(config: LagConfig, deps: { logger?: Logger } = {}) {
   const logger = deps.logger ?? createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
   const registry = createMetricsRegistry(config.SERVICE_NAME);
@@ -62,7 +68,9 @@ export function createLagService(config: LagConfig, deps: { logger?: Logger } = 
     stopAfterMs: config.LAG_STOP_AFTER_MS,
     historyMs: config.LAG_HISTORY_MINUTES * 60_000,
     renewAdmin: async (old) => {
-      logger.warn('the admin client asks for a deleted topic: a new one in its place');
+      logger.warn(
+        'a new admin client in place of the old one (it asked for a deleted topic, or stopped answering)',
+      );
       void old.disconnect().catch(() => undefined);
       const fresh = kafka.admin();
       await fresh.connect();
@@ -79,8 +87,22 @@ export function createLagService(config: LagConfig, deps: { logger?: Logger } = 
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let polling: Promise<unknown> = Promise.resolve();
+  // Every poll is bounded: a kafkajs admin request that never answers (seen during the chaos
+  // run's restarts: the page stayed "degraded" for good) gets a new client, not a frozen page.
+  const pollBoundMs = Math.max(10_000, config.LAG_POLL_MS * 3);
+  const boundedPoll = () => {
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new LagPollTimeout(pollBoundMs)), pollBoundMs);
+    });
+    return Promise.race([monitor.poll(), bound]).finally(() => clearTimeout(timer));
+  };
   const tick = () => {
-    polling = monitor.poll().catch((err) => logger.warn({ err }, 'lag poll failed'));
+    polling = boundedPoll().catch(async (err) => {
+      logger.warn({ err: (err as Error).message }, 'lag poll failed');
+      if (err instanceof LagPollTimeout)
+        await monitor.renew().catch((e) => logger.warn({ err: (e as Error).message }, 'no new admin client'));
+    });
     void polling.then(() => {
       if (!stopped) timer = setTimeout(tick, config.LAG_POLL_MS);
     });
@@ -91,7 +113,9 @@ export function createLagService(config: LagConfig, deps: { logger?: Logger } = 
     app,
     async start() {
       await admin.connect();
-      await monitor.poll().catch((err) => logger.warn({ err }, 'first lag poll failed'));
+      await boundedPoll().catch((err) =>
+        logger.warn({ err: (err as Error).message }, 'first lag poll failed'),
+      );
       timer = setTimeout(tick, config.LAG_POLL_MS);
       return app.listen({ host: config.LAG_HTTP_HOST, port: config.LAG_HTTP_PORT });
     },

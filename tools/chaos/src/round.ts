@@ -222,7 +222,7 @@ export async function faultRound(
   const faultErrors: string[] = [];
   const injection = (async () => {
     await killTime;
-    await fault.inject().catch((err: Error) => faultErrors.push(`inject: ${err.message.slice(0, 500)}`));
+    await fault.inject().catch((err: Error) => faultErrors.push(`inject: ${err.message.slice(-800)}`));
     killedAt = Date.now();
     t.logger.warn({ round, fault: fault.name, acknowledged: acked }, 'fault injected');
     await sleep(fault.holdMs);
@@ -231,7 +231,7 @@ export async function faultRound(
         await fault.recover();
         break;
       } catch (err) {
-        faultErrors.push(`recover (attempt ${attempt}): ${(err as Error).message.slice(0, 500)}`);
+        faultErrors.push(`recover (attempt ${attempt}): ${(err as Error).message.slice(-800)}`);
         await sleep(5000);
       }
     }
