@@ -1,5 +1,6 @@
 // The acceptance step against the real Redis: first use, repeat while accepting (409), repeat after
-// acceptance (replay), other body (422), and the same Kafka record redelivered (re-emitted).
+// acceptance (replay), other body (422), a concurrent copy that waits for the first one's answer,
+// and the same Kafka record redelivered (re-emitted).
 import { randomUUID } from 'node:crypto';
 import { accept } from '@booking/intake';
 import { claim, replaceClaim } from '@booking/kit';
@@ -52,6 +53,32 @@ describe('accept', () => {
     );
     const replay = await accept(deps, req, 'accepting');
     expect(replay).toEqual({ kind: 'replay', appointmentId: first.appointmentId });
+  });
+
+  it('a concurrent copy waits for the first one: its 202 once accepted, or takes the key over when released (bounded)', async () => {
+    const req = input();
+    const first = await accept(deps, req, 'accepting', 30_000);
+    if (first.kind !== 'accepted') throw new Error(`first: ${first.kind}`);
+    const copy = accept(deps, req, 'accepting', 30_000, 5_000);
+    await replaceClaim(
+      redis,
+      first.claimKey,
+      first.claimValue,
+      first.claimValue.replace('"accepting"', '"accepted"'),
+      60_000,
+    );
+    expect(await copy).toEqual({ kind: 'replay', appointmentId: first.appointmentId });
+
+    const other = input();
+    const held = await accept(deps, other, 'accepting', 30_000);
+    if (held.kind !== 'accepted') throw new Error(`held: ${held.kind}`);
+    const waiting = accept(deps, other, 'accepting', 30_000, 5_000);
+    await redis.del(held.claimKey); // the first attempt failed and released its claim
+    expect((await waiting).kind).toBe('accepted');
+    // Still held when the bound passes: in progress, as before.
+    const third = input();
+    await accept(deps, third, 'accepting', 30_000);
+    expect((await accept(deps, third, 'accepting', 30_000, 100)).kind).toBe('in-progress');
   });
 
   it('gives a redelivered Kafka record its emits again, and a resubmission none', async () => {

@@ -187,6 +187,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
           },
           'accepting',
           deps.acceptingTtlMs,
+          deps.acceptTimeoutMs,
         );
         const log = req.log.child({
           appointmentId: result.appointmentId,

@@ -99,6 +99,13 @@ export async function accept(
   input: AcceptInput,
   claimState: ClaimValue['s'],
   claimTtlMs: number = deps.idempotencyTtlMs,
+  /**
+   * How long a request whose key another request with the same body is still accepting waits for
+   * that one's answer (polling the claim), before it is answered "in progress". HTTP waits as long
+   * as the first may wait for its commit, so concurrent copies get the first one's 202; a slower
+   * commit (three replicas) used to send them back with 409.
+   */
+  waitMs = 0,
 ): Promise<AcceptResult> {
   const now = deps.now ?? Date.now;
   const appointmentId = appointmentIdFor(input.scope, input.idempotencyKey);
@@ -111,17 +118,18 @@ export async function accept(
     input.origin,
     claimState === 'accepting' ? randomUUID() : undefined,
   );
-  const claimed = await deps.claim(key, value, claimTtlMs);
-  if (!claimed.won) {
+  const waitUntil = Date.now() + waitMs;
+  for (let claimed = await deps.claim(key, value, claimTtlMs); !claimed.won; ) {
     const holder = JSON.parse(claimed.holder ?? '{}') as Partial<ClaimValue>;
     if (holder.h !== hash) return { kind: 'conflict', appointmentId };
     // The same record again (redelivered before its offset was committed): emit again; every id
     // is deterministic, so downstream drops what it already has.
-    const redelivery = input.origin !== undefined && holder.o === input.origin;
-    if (!redelivery)
-      return holder.s === 'accepting'
-        ? { kind: 'in-progress', appointmentId }
-        : { kind: 'replay', appointmentId };
+    if (input.origin !== undefined && holder.o === input.origin) break;
+    if (holder.s !== 'accepting') return { kind: 'replay', appointmentId };
+    if (Date.now() >= waitUntil) return { kind: 'in-progress', appointmentId };
+    await new Promise((r) => setTimeout(r, 25));
+    // Accepted meanwhile (replay), or released by a failed first attempt (this one takes it over).
+    claimed = await deps.claim(key, value, claimTtlMs);
   }
   const keyHash = hashKey(`${input.scope}\u0000${input.idempotencyKey}`);
   const acceptedAt = now();
