@@ -144,6 +144,10 @@ interface Incarnation {
   sleeping: number;
   /** Committed positions and metadata of the partitions assigned at the last join (transactional only). */
   committed: Promise<Map<string, { offset: bigint; metadata: string | null }>>;
+  /** The member id of the last join (a new one: the member was dropped meanwhile). */
+  memberId?: string;
+  /** After a rejoin as a new member: the next reading of committed positions also seeks to them. */
+  seekToCommitted?: boolean;
 }
 
 export class ConsumerRuntime<T> {
@@ -296,6 +300,25 @@ export class ConsumerRuntime<T> {
     });
     consumer.on(events.GROUP_JOIN, ({ payload }) => {
       if (!current()) return;
+      // A new member id means this member was dropped from the group meanwhile (it paused past its
+      // session timeout, a zombie): another member may have owned its partitions since, so nothing
+      // it had open may finish and commit. Every work goes, and the partitions are read again from
+      // their committed positions.
+      const continuous = inc.memberId === undefined || inc.memberId === payload.memberId;
+      inc.memberId = payload.memberId;
+      if (!continuous) {
+        for (const [id, { work }] of inc.works) {
+          work.abandon();
+          const [topic, partition] = splitId(id);
+          inc.pauses.forget(topic, partition);
+        }
+        inc.works.clear();
+        inc.seekToCommitted = true;
+        this.opts.logger.warn(
+          { consumer: this.opts.name },
+          'rejoined as a new member: open work dropped, partitions read again from their commits',
+        );
+      }
       this.running = true;
       this.stoppedAt = undefined;
       this.failedStarts = 0;
@@ -362,9 +385,17 @@ export class ConsumerRuntime<T> {
     // old one, and records whose outcome was just committed are handled again (the chaos run's
     // broker restart: one appointment confirmed twice).
     const fresh = this.assigned.filter((a) => !inc.works.has(`${a.topic}/${a.partition}`));
+    const seek = inc.seekToCommitted === true;
+    inc.seekToCommitted = false;
     inc.committed = (async () => {
       await Promise.all(fresh.map((a) => this.senders.get(`${a.topic}/${a.partition}`)?.idle()));
-      return this.committedPositions(fresh);
+      const positions = await this.committedPositions(fresh);
+      if (seek)
+        for (const [id, c] of positions) {
+          const [topic, partition] = splitId(id);
+          inc.consumer.seek({ topic, partition, offset: c.offset.toString() });
+        }
+      return positions;
     })();
     for (const { topic, partition } of this.assigned) {
       this.senderFor(topic, partition)
@@ -409,8 +440,12 @@ export class ConsumerRuntime<T> {
         // What the old incarnation has on its way commits (or fails) before anyone reads positions.
         await Promise.all([...this.senders.values()].map((s) => s.idle()));
         // A transaction that failed for good may still be open on its coordinator: a fresh producer
-        // with the same id settles it before the new consumer reads the committed offsets.
-        await Promise.all([...this.senders.values()].map((s) => s.settle().catch(() => undefined)));
+        // with the same id settles it before the new consumer reads the committed offsets. Not for a
+        // fenced sender: another member owns that partition now, and registering the id again would
+        // fence it in turn; the id is registered again only when the group gives the partition back.
+        await Promise.all(
+          [...this.senders.values()].filter((s) => !s.isFenced).map((s) => s.settle().catch(() => undefined)),
+        );
         this.inc = this.incarnation();
         this.lastActivity = Date.now();
         try {

@@ -86,6 +86,34 @@ export class SendFailedError extends PipelineError {
   }
 }
 
+/**
+ * Another producer registered this transactional id: whoever now owns the input partition fenced
+ * this one (a zombie woken after its session timeout). Nothing is retried under the id until the
+ * owner of this sender is given the partition again and calls `settle()`: registering it again on
+ * its own would fence the rightful owner in turn and commit the zombie's stale outcome (issue 14's
+ * pause fault: 249 appointments with two outcomes before this).
+ */
+export class FencedError extends SendFailedError {
+  constructor(message: string, cause?: unknown) {
+    super(message, cause);
+    this.name = 'FencedError';
+  }
+}
+
+/** kafkajs's answer when a newer producer holds the transactional id. */
+export function isFencing(err: unknown): boolean {
+  for (
+    let e = err as { type?: string; message?: string; cause?: unknown } | undefined, depth = 0;
+    e && depth < 4;
+    depth++
+  ) {
+    if (e.type === 'INVALID_PRODUCER_EPOCH' || e.type === 'PRODUCER_FENCED') return true;
+    if (/fence|old epoch|newer producer/i.test(e.message ?? '')) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
 const metricsByRegistry = new WeakMap<Registry, { replaced: Counter<'sender'>; failed: Counter<'sender'> }>();
 function senderMetrics(registry: Registry | undefined) {
   if (!registry) return undefined;
@@ -142,6 +170,8 @@ export class TransactionalSender {
   private running = false;
   private closed = false;
   private recovering = false;
+  /** Fenced by a newer producer of the same id: sends fail until `settle()` (FencedError). */
+  private fenced = false;
   private readonly attemptTimeoutMs: number;
   private readonly maxAttempts: number;
   private readonly budgetMs: number;
@@ -189,7 +219,18 @@ export class TransactionalSender {
    */
   async settle(boundMs = 10_000): Promise<void> {
     if (this.closed) return;
+    if (this.fenced) {
+      // Given the partition again: this owner may register the id again (a new epoch).
+      this.fenced = false;
+      this.producer = undefined;
+      this.connecting = undefined;
+    }
     await withTimeout(this.current(), boundMs, 'producer start');
+  }
+
+  /** True after a newer producer of this id fenced this one, until `settle()`. */
+  get isFenced(): boolean {
+    return this.fenced;
   }
 
   /** `send` for records `prepare` returned. */
@@ -241,7 +282,7 @@ export class TransactionalSender {
           this.lastFailureAt = Date.now();
           this.metrics?.failed.inc({ sender: this.opts.name });
           for (const w of group) w.reject(err);
-          this.recover();
+          if (!this.fenced) this.recover();
         }
       }
     } finally {
@@ -280,6 +321,7 @@ export class TransactionalSender {
     const more = (attempt: number) => attempt < this.maxAttempts && Date.now() - started < this.budgetMs;
     for (let attempt = 1; ; attempt++) {
       if (this.closed) break;
+      if (this.fenced) throw new FencedError(`sender ${this.opts.name} is fenced by a newer producer`);
       const producer = await withTimeout(this.current(), this.attemptTimeoutMs, 'producer start').catch(
         (err: unknown) => err as Error,
       );
@@ -297,6 +339,13 @@ export class TransactionalSender {
         } catch (err) {
           lastError = err;
           this.retire(producer, err, attempt);
+          if (isFencing(err)) {
+            this.fenced = true;
+            throw new FencedError(
+              `sender ${this.opts.name}: a newer producer holds ${this.opts.transactionalId}`,
+              err,
+            );
+          }
         }
       }
       if (!more(attempt)) break;
