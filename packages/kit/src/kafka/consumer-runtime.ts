@@ -385,28 +385,43 @@ export class ConsumerRuntime<T> {
     // old one, and records whose outcome was just committed are handled again (the chaos run's
     // broker restart: one appointment confirmed twice).
     const fresh = this.assigned.filter((a) => !inc.works.has(`${a.topic}/${a.partition}`));
-    const seek = inc.seekToCommitted === true;
-    inc.seekToCommitted = false;
-    inc.committed = (async () => {
-      await Promise.all(fresh.map((a) => this.senders.get(`${a.topic}/${a.partition}`)?.idle()));
-      const positions = await this.committedPositions(fresh);
-      if (seek)
-        for (const [id, c] of positions) {
-          const [topic, partition] = splitId(id);
-          inc.consumer.seek({ topic, partition, offset: c.offset.toString() });
-        }
-      return positions;
-    })();
+    const freshIds = new Set(fresh.map((a) => `${a.topic}/${a.partition}`));
+    // A partition just given to this member is registered anew (a new epoch), which fences whoever
+    // held it in between and settles what that one left open; one it kept keeps its producer.
+    const registered: Promise<unknown>[] = [];
     for (const { topic, partition } of this.assigned) {
-      this.senderFor(topic, partition)
-        .settle()
-        .catch((err: unknown) =>
+      const sender = this.senderFor(topic, partition);
+      const done = (freshIds.has(`${topic}/${partition}`) ? sender.register() : sender.settle()).catch(
+        (err: unknown) =>
           this.opts.logger.warn(
             { consumer: this.opts.name, topic, partition, err: (err as Error).message },
             'transactional producer not registered yet; its first transaction registers it',
           ),
-        );
+      );
+      if (freshIds.has(`${topic}/${partition}`)) registered.push(done);
     }
+    const seek = inc.seekToCommitted === true;
+    inc.seekToCommitted = false;
+    // Positions are read once those registrations are done: a transaction still on its way (this
+    // process's own, or the previous owner's) has landed or been aborted by then.
+    inc.committed = (async () => {
+      await Promise.all(registered);
+      const positions = await this.committedPositions(fresh);
+      if (seek)
+        for (const [id, c] of positions) {
+          const [topic, partition] = splitId(id);
+          try {
+            inc.consumer.seek({ topic, partition, offset: c.offset.toString() });
+          } catch (err) {
+            // kafkajs restarting its group meanwhile: it resolves positions from the commits itself.
+            this.opts.logger.warn(
+              { consumer: this.opts.name, topic, partition, err: (err as Error).message },
+              'seek to the committed position not taken',
+            );
+          }
+        }
+      return positions;
+    })();
   }
 
   private async run(inc: Incarnation): Promise<void> {

@@ -228,6 +228,24 @@ export class TransactionalSender {
     await withTimeout(this.current(), boundMs, 'producer start');
   }
 
+  /**
+   * Registers the transactional id anew (a new producer, a new epoch) once nothing of this sender
+   * is in flight: whoever held the id before, another process or an earlier producer of this one,
+   * is fenced from now on. For a partition just assigned: reusing a producer kept from an earlier
+   * ownership registers nothing, and the member that owned the partition in between (a zombie once
+   * it wakes) could still commit under its newer epoch.
+   */
+  async register(boundMs = 10_000): Promise<void> {
+    if (this.closed) return;
+    await this.idle(boundMs);
+    const old = this.producer;
+    this.fenced = false;
+    this.producer = undefined;
+    this.connecting = undefined;
+    if (old) void old.disconnect().catch(() => undefined);
+    await withTimeout(this.current(), boundMs, 'producer start');
+  }
+
   /** True after a newer producer of this id fenced this one, until `settle()`. */
   get isFenced(): boolean {
     return this.fenced;
