@@ -82,7 +82,7 @@ describe('inboundHandler decides', () => {
       record(inbound({ idempotencyKey: 'order-stale-001', deadline: NOW - 5_000 }), undefined, NOW - 1_000),
     );
     expect(stale.map((e) => e.topic)).toEqual(['dlt']);
-    expect((stale[0]?.value as DeadLetter).fieldErrors).toEqual([
+    expect((stale[0]!.value as DeadLetter).fieldErrors).toEqual([
       'deadline: must be in the future (epoch ms)',
     ]);
     // A timestamp from the future counts as now: it cannot make an expired deadline look valid.
