@@ -1,0 +1,101 @@
+// The one patch the pipeline applies to kafkajs 2.2.4 (patches/kafkajs+2.2.4.patch, applied by
+// patch-package at install). kafkajs's sendMessages sent one request per partition leader and, when
+// one failed, retried at once while a sibling's produce was still in flight; that sibling had no
+// response recorded yet, so its batch was sent a second time, and inside a transaction both copies
+// committed. On three brokers this wrote a requested record twice at rest (issue 14: 28 of 1,000
+// run_all bookings with an extra provider create or a lost retry). This drives kafkajs's own
+// sendMessages with two stub leaders: one slow, one refusing its first AddPartitionsToTxn.
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+
+const require = createRequire(import.meta.url);
+const createSendMessages = require('kafkajs/src/producer/sendMessages.js');
+const createRetry = require('kafkajs/src/retry/index.js');
+const { KafkaJSProtocolError } = require('kafkajs/src/errors.js');
+
+const silent = () => ({ debug() {}, info() {}, warn() {}, error() {} });
+
+describe('kafkajs sendMessages (patched)', () => {
+  it('retries only the leader that failed, after every in-flight request settled', async () => {
+    const produced = new Map<number, number>();
+    const broker = (nodeId: number, delayMs: number) => ({
+      nodeId,
+      async produce({ topicData }: { topicData: { topic: string; partitions: { partition: number }[] }[] }) {
+        produced.set(nodeId, (produced.get(nodeId) ?? 0) + 1);
+        await new Promise((r) => setTimeout(r, delayMs));
+        return {
+          topics: topicData.map((t) => ({
+            topicName: t.topic,
+            partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode: 0, baseOffset: '0' })),
+          })),
+        };
+      },
+    });
+    const brokers: Record<number, ReturnType<typeof broker>> = { 1: broker(1, 150), 2: broker(2, 1) };
+    const cluster = {
+      async refreshMetadataIfNecessary() {},
+      async refreshMetadata() {},
+      async addMultipleTargetTopics() {},
+      isConnected: () => true,
+      findTopicPartitionMetadata: () => [
+        { partitionId: 0, leader: 1 },
+        { partitionId: 1, leader: 2 },
+      ],
+      findLeaderForPartitions: (_topic: string, partitions: string[]) => {
+        const out: Record<number, number[]> = {};
+        for (const p of partitions.map(Number)) {
+          const leader = p === 0 ? 1 : 2;
+          out[leader] = [...(out[leader] ?? []), p];
+        }
+        return out;
+      },
+      findBroker: async ({ nodeId }: { nodeId: number }) => brokers[nodeId],
+    };
+    let refusals = 0;
+    const eosManager = {
+      isTransactional: () => true,
+      async acquireBrokerLock() {},
+      async releaseBrokerLock() {},
+      async addPartitionsToTransaction(topicData: { partitions: { partition: number }[] }[]) {
+        const toSecond = topicData.some((t) => t.partitions.some((p) => p.partition === 1));
+        if (toSecond && refusals++ === 0)
+          throw new KafkaJSProtocolError({
+            type: 'CONCURRENT_TRANSACTIONS',
+            code: 51,
+            retriable: true,
+            message: 'another operation on the same transaction was ongoing',
+          });
+      },
+      getSequence: () => 0,
+      updateSequence() {},
+      getTransactionalId: () => 'tx',
+      getProducerId: () => 1,
+      getProducerEpoch: () => 0,
+    };
+    const send = createSendMessages({
+      logger: silent(),
+      cluster,
+      partitioner: ({ message }: { message: { partition: number } }) => message.partition,
+      eosManager,
+      retrier: createRetry({ retries: 5, initialRetryTime: 5, maxRetryTime: 10, factor: 0, multiplier: 1 }),
+    });
+    const answers = await send({
+      acks: -1,
+      timeout: 1000,
+      topicMessages: [
+        {
+          topic: 't',
+          messages: [
+            { partition: 0, value: 'a' },
+            { partition: 1, value: 'b' },
+          ],
+        },
+      ],
+    });
+    expect(refusals).toBe(2);
+    // The slow leader's batch went out once; unpatched, the retry sent it again while it was in flight.
+    expect(produced.get(1)).toBe(1);
+    expect(produced.get(2)).toBe(1);
+    expect(answers.map((a: { partition: number }) => a.partition).sort()).toEqual([0, 1]);
+  });
+});
