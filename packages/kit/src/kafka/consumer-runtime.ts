@@ -129,6 +129,9 @@ function runtimeCounters(registry: Registry | undefined): RuntimeCounters | unde
   return c;
 }
 
+/** kafkajs's consumer session timeout (its default, set explicitly): past it the group drops a silent member. */
+const SESSION_TIMEOUT_MS = 30_000;
+
 /** How often the watchdog looks; committed offsets are read from the broker at this pace. */
 const WATCH_INTERVAL_MS = 5000;
 
@@ -182,6 +185,8 @@ export class ConsumerRuntime<T> {
   private watching = false;
   /** When the consumer stopped without our asking (kafkajs may still be starting it again). */
   private stoppedAt: number | undefined;
+  /** The last time the group confirmed this member (a heartbeat answered, or a join). */
+  private lastConfirmed = 0;
 
   constructor(private readonly opts: ConsumerRuntimeOptions<T>) {
     this.transactional = opts.transactional !== false;
@@ -259,6 +264,7 @@ export class ConsumerRuntime<T> {
   private incarnation(): Incarnation {
     const consumer = this.opts.kafka.consumer({
       groupId: this.opts.groupId,
+      sessionTimeout: SESSION_TIMEOUT_MS,
       readUncommitted: false,
       maxWaitTimeInMs: this.opts.maxWaitTimeInMs ?? 500,
       allowAutoTopicCreation: false,
@@ -279,6 +285,9 @@ export class ConsumerRuntime<T> {
     };
     for (const e of [events.FETCH_START, events.FETCH, events.START_BATCH_PROCESS, events.HEARTBEAT])
       consumer.on(e, alive);
+    consumer.on(events.HEARTBEAT, () => {
+      if (current()) this.lastConfirmed = Date.now();
+    });
     consumer.on(events.END_BATCH_PROCESS, ({ payload }) => {
       // A batch of aborted records or markers only: eachBatch never sees it.
       if (!current() || payload.batchSize !== 0 || payload.lastOffset == null || payload.firstOffset == null)
@@ -304,11 +313,13 @@ export class ConsumerRuntime<T> {
       // session timeout, a zombie): another member may have owned its partitions since, so nothing
       // it had open may finish and commit. Every work goes, and the partitions are read again from
       // their committed positions.
+      this.lastConfirmed = Date.now();
       const continuous = inc.memberId === undefined || inc.memberId === payload.memberId;
       inc.memberId = payload.memberId;
       if (!continuous) {
         for (const [id, { work }] of inc.works) {
           work.abandon();
+          this.senders.get(id)?.supersede();
           const [topic, partition] = splitId(id);
           inc.pauses.forget(topic, partition);
         }
@@ -374,6 +385,7 @@ export class ConsumerRuntime<T> {
     for (const [id, { work }] of inc.works) {
       if (mine.has(id)) continue;
       work.abandon();
+      this.senders.get(id)?.supersede();
       const [topic, partition] = splitId(id);
       inc.pauses.forget(topic, partition);
       inc.works.delete(id);
@@ -451,16 +463,15 @@ export class ConsumerRuntime<T> {
         old.pauses.close();
         old.scheduler.close();
         for (const { work } of old.works.values()) work.abandon();
+        // What the old incarnation queued is not sent, nor retried under a new registration.
+        for (const s of this.senders.values()) s.supersede();
         await Promise.race([old.consumer.disconnect().catch(() => undefined), sleep(5000)]);
         // What the old incarnation has on its way commits (or fails) before anyone reads positions.
         await Promise.all([...this.senders.values()].map((s) => s.idle()));
-        // A transaction that failed for good may still be open on its coordinator: a fresh producer
-        // with the same id settles it before the new consumer reads the committed offsets. Not for a
-        // fenced sender: another member owns that partition now, and registering the id again would
-        // fence it in turn; the id is registered again only when the group gives the partition back.
-        await Promise.all(
-          [...this.senders.values()].filter((s) => !s.isFenced).map((s) => s.settle().catch(() => undefined)),
-        );
+        // Nothing is registered here: the new incarnation's join registers the id of every partition
+        // the group gives it (which settles whatever a failed transaction left open) before reading
+        // its committed position. Registering every id here, as before, fenced the members that own
+        // the partitions this one lost (a zombie woken from a pause fenced its successor).
         this.inc = this.incarnation();
         this.lastActivity = Date.now();
         try {
@@ -481,6 +492,14 @@ export class ConsumerRuntime<T> {
       this.restarting = undefined;
     });
     return this.restarting;
+  }
+
+  /**
+   * True while the group has confirmed this member within two thirds of its session timeout (a short
+   * broker outage or a kafkajs restart is ridden out; a pause past the timeout is not).
+   */
+  private confirmedRecently(): boolean {
+    return !this.stopped && Date.now() - this.lastConfirmed < (SESSION_TIMEOUT_MS * 2) / 3;
   }
 
   /** The watchdog: a silent fetch loop, or lag without progress, gets the consumer restarted. */
@@ -602,6 +621,9 @@ export class ConsumerRuntime<T> {
         logger: this.opts.logger,
         name: this.opts.name,
         metrics: this.opts.metrics,
+        // A member the group has not confirmed for most of a session timeout may have been dropped
+        // (a paused zombie): its senders do not register their ids again on their own.
+        ...(this.transactional ? { mayRegister: () => this.confirmedRecently() } : {}),
       });
       this.senders.set(id, sender);
     }

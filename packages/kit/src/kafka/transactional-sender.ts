@@ -12,8 +12,17 @@
 // - any failure or time-out of a transaction retires the producer: a new one with the same
 //   transactional id bumps the epoch, which fences the old one and restarts sequences at 0, before
 //   anything is sent again;
-// - a send resolves only after `commit()` returned, with every partition's answer checked.
-import type { Kafka, Producer, RecordMetadata } from 'kafkajs';
+// - a send resolves only after `commit()` returned, with every partition's answer checked;
+// - a transaction whose commit was asked for and not answered (the broker killed mid-EndTxn, or the
+//   attempt timed out meanwhile) is in doubt: the coordinator may have committed it. The next
+//   producer's registration finishes it either way; then its receipt says which: the consumed
+//   offsets it carried (equal to what the group has committed: it committed), or, for a
+//   transaction without offsets, a receipt offset committed with it under `_receipts.<id>` (a nonce
+//   of that attempt). Committed: the callers are told so, and nothing is written twice. Sending the
+//   group again blindly, as before, wrote its records twice (issue 14's broker kill: 7 appointments
+//   with two terminal events).
+import { randomUUID } from 'node:crypto';
+import type { Admin, Kafka, Producer, RecordMetadata } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import { PipelineError } from '../errors.js';
@@ -52,6 +61,15 @@ export interface TransactionalSenderOptions {
    * its records again while the broker was still away (issue 13, the broker-restart fault test).
    */
   budgetMs?: number;
+  /**
+   * Asked before this sender registers its id anew on its own (a new producer after a failed
+   * transaction, or to settle one): false when the caller may no longer own what the id stands for
+   * (a consumer that has not heard from its group for most of a session timeout: a zombie woken
+   * from a pause). Registering then would fence the rightful owner and commit the zombie's stale
+   * outcome (issue 14's pause fault, after a timed-out EndTxn). `register()`/`settle()` are not
+   * asked: the owner calls them when the group has just given it the partition.
+   */
+  mayRegister?: () => boolean;
 }
 
 /** A record ready to send: its value encoded, its size checked. */
@@ -73,6 +91,8 @@ export class OutputRejectedError extends PipelineError {
 }
 
 interface Waiting {
+  /** The sender's generation when it was queued: a later `supersede()` drops it. */
+  generation: number;
   records: Encoded[];
   offsets: ConsumedOffset[];
   resolve: () => void;
@@ -97,6 +117,14 @@ export class FencedError extends SendFailedError {
   constructor(message: string, cause?: unknown) {
     super(message, cause);
     this.name = 'FencedError';
+  }
+}
+
+/** The sender would have to register its id anew and its owner may no longer own the partition. */
+export class OwnershipInDoubtError extends SendFailedError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OwnershipInDoubtError';
   }
 }
 
@@ -180,6 +208,13 @@ export class TransactionalSender {
   replacements = 0;
   private lastSuccessAt = 0;
   private lastFailureAt = 0;
+  /** What this sender last committed per group/topic/partition: a receipt equal to it proves nothing. */
+  private readonly lastCommitted = new Map<string, Position>();
+  private admin: Admin | undefined;
+  /** Transactions found committed after their commit went unanswered (for tests and logs). */
+  inDoubtCommitted = 0;
+  /** Bumped when what was queued no longer stands (its work abandoned, the partition registered anew). */
+  private generation = 0;
 
   constructor(private readonly opts: TransactionalSenderOptions) {
     this.attemptTimeoutMs = opts.attemptTimeoutMs ?? 10_000;
@@ -237,6 +272,8 @@ export class TransactionalSender {
    */
   async register(boundMs = 10_000): Promise<void> {
     if (this.closed) return;
+    // What an earlier ownership queued is not sent after this (nor retried under the new epoch).
+    this.supersede();
     await this.idle(boundMs);
     const old = this.producer;
     this.fenced = false;
@@ -244,6 +281,15 @@ export class TransactionalSender {
     this.connecting = undefined;
     if (old) void old.disconnect().catch(() => undefined);
     await withTimeout(this.current(), boundMs, 'producer start');
+  }
+
+  /**
+   * What is queued, and the group in a transaction from its next attempt on, no longer stands: the
+   * work that produced it was abandoned (the partition lost, or the member dropped from its group).
+   * Those sends fail (OwnershipInDoubtError); none of them registers the id again.
+   */
+  supersede(): void {
+    this.generation++;
   }
 
   /** True after a newer producer of this id fenced this one, until `settle()`. */
@@ -256,7 +302,13 @@ export class TransactionalSender {
     if (this.closed) throw new SendFailedError(`sender ${this.opts.name} is closed`);
     if (records.length === 0 && offsets.length === 0) return;
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ records: [...records], offsets: [...offsets], resolve, reject });
+      this.waiting.push({
+        generation: this.generation,
+        records: [...records],
+        offsets: [...offsets],
+        resolve,
+        reject,
+      });
       if (!this.running) void this.drain();
     });
   }
@@ -285,13 +337,22 @@ export class TransactionalSender {
     const producer = this.producer;
     this.producer = undefined;
     if (producer) await withTimeout(producer.disconnect(), boundMs, 'disconnect').catch(() => undefined);
+    const admin = this.admin;
+    this.admin = undefined;
+    if (admin) await withTimeout(admin.disconnect(), boundMs, 'disconnect').catch(() => undefined);
   }
 
   private async drain(): Promise<void> {
     this.running = true;
     try {
       while (this.waiting.length > 0) {
-        const group = this.waiting.splice(0);
+        const queued = this.waiting.splice(0);
+        const superseded = new OwnershipInDoubtError(
+          `sender ${this.opts.name}: superseded before it was sent`,
+        );
+        for (const w of queued) if (w.generation !== this.generation) w.reject(superseded);
+        const group = queued.filter((w) => w.generation === this.generation);
+        if (group.length === 0) continue;
         try {
           await this.commitGroup(group);
           this.lastSuccessAt = Date.now();
@@ -300,7 +361,7 @@ export class TransactionalSender {
           this.lastFailureAt = Date.now();
           this.metrics?.failed.inc({ sender: this.opts.name });
           for (const w of group) w.reject(err);
-          if (!this.fenced) this.recover();
+          if (!this.fenced && !(err instanceof OwnershipInDoubtError)) this.recover();
         }
       }
     } finally {
@@ -317,8 +378,12 @@ export class TransactionalSender {
   private recover(): void {
     if (this.recovering) return;
     this.recovering = true;
+    const generation = this.generation;
     void (async () => {
-      while (!this.closed && !this.producer) {
+      // Not once superseded: the partition may be someone else's now.
+      while (!this.closed && !this.producer && generation === this.generation) {
+        // The owner's next registration (when its group gives it the partition again) settles it.
+        if (this.opts.mayRegister?.() === false) return;
         try {
           await withTimeout(this.current(), this.attemptTimeoutMs, 'producer start');
         } catch {
@@ -337,24 +402,68 @@ export class TransactionalSender {
     let lastError: unknown;
     const started = Date.now();
     const more = (attempt: number) => attempt < this.maxAttempts && Date.now() - started < this.budgetMs;
+    /** Set when an attempt's commit went out unanswered: the receipt it carried (a nonce, or none). */
+    let doubt: { receipt: Receipt | undefined } | undefined;
+    const generation = group[0]?.generation;
     for (let attempt = 1; ; attempt++) {
       if (this.closed) break;
+      if (generation !== this.generation)
+        throw new OwnershipInDoubtError(`sender ${this.opts.name}: superseded while it was being sent`);
       if (this.fenced) throw new FencedError(`sender ${this.opts.name} is fenced by a newer producer`);
+      if (!this.producer && this.opts.mayRegister?.() === false)
+        throw new OwnershipInDoubtError(
+          `sender ${this.opts.name}: not registering ${this.opts.transactionalId} again while its owner may have lost it`,
+        );
       const producer = await withTimeout(this.current(), this.attemptTimeoutMs, 'producer start').catch(
         (err: unknown) => err as Error,
       );
       if (producer instanceof Error) {
         lastError = producer;
         this.connecting = undefined;
+      } else if (doubt) {
+        // The new producer's registration has finished the doubtful transaction one way or the other.
+        const committed = await withTimeout(
+          this.committedBefore(offsets, doubt.receipt),
+          this.attemptTimeoutMs,
+          'reading the receipt',
+        ).catch((err: unknown) => err as Error);
+        if (committed === true) {
+          this.inDoubtCommitted++;
+          this.remember(offsets);
+          this.opts.logger.warn(
+            { sender: this.opts.name, attempt },
+            'transaction in doubt was committed: its records are not sent again',
+          );
+          return;
+        }
+        if (committed instanceof Error) lastError = committed;
+        // Not committed (aborted by the registration): sent again below, at once.
+        else {
+          doubt = undefined;
+          attempt--;
+          continue;
+        }
       } else {
+        const receipt =
+          offsets.size === 0
+            ? {
+                group: `_receipts.${this.opts.transactionalId}`,
+                topic: records[0]!.topic,
+                nonce: randomUUID(),
+              }
+            : undefined;
+        const progress = { commitSent: false, cancelled: false };
         try {
           await withTimeout(
-            this.transaction(producer, records, offsets),
+            this.transaction(producer, records, offsets, receipt, progress),
             this.attemptTimeoutMs,
             'transaction',
           );
+          this.remember(offsets);
           return;
         } catch (err) {
+          // A transaction timed out goes no further: its commit is never asked for after this.
+          progress.cancelled = true;
           lastError = err;
           this.retire(producer, err, attempt);
           if (isFencing(err)) {
@@ -364,6 +473,7 @@ export class TransactionalSender {
               err,
             );
           }
+          if (progress.commitSent) doubt = { receipt };
         }
       }
       if (!more(attempt)) break;
@@ -379,10 +489,52 @@ export class TransactionalSender {
         );
   }
 
+  private remember(offsets: Offsets): void {
+    for (const [groupId, topics] of offsets)
+      for (const [topic, parts] of topics)
+        for (const [partition, p] of parts) this.lastCommitted.set(`${groupId}|${topic}|${partition}`, p);
+  }
+
+  /**
+   * After a registration finished a transaction in doubt: true when it committed. Its consumed
+   * offsets (or its receipt) are what the groups hold now; a position equal to what this sender had
+   * committed before proves nothing, and counts as not committed (the records go again).
+   */
+  private async committedBefore(offsets: Offsets, receipt: Receipt | undefined): Promise<boolean> {
+    if (!this.admin) {
+      const admin = this.opts.kafka.admin();
+      await admin.connect();
+      this.admin = admin;
+    }
+    const expected: Offsets = receipt
+      ? new Map([
+          [
+            receipt.group,
+            new Map([[receipt.topic, new Map([[0, { offset: '0', metadata: receipt.nonce }]])]]),
+          ],
+        ])
+      : offsets;
+    for (const [groupId, topics] of expected) {
+      const read = await this.admin.fetchOffsets({ groupId, topics: [...topics.keys()] });
+      for (const [topic, parts] of topics) {
+        const held = read.find((t) => t.topic === topic)?.partitions ?? [];
+        for (const [partition, want] of parts) {
+          const got = held.find((p) => p.partition === partition);
+          if (!got || got.offset !== want.offset || (got.metadata || null) !== want.metadata) return false;
+          const before = this.lastCommitted.get(`${groupId}|${topic}|${partition}`);
+          if (!receipt && before?.offset === want.offset && before.metadata === want.metadata) return false;
+        }
+      }
+    }
+    return true;
+  }
+
   private async transaction(
     producer: Producer,
     records: Encoded[],
-    offsets: Map<string, Map<string, Map<number, Position>>>,
+    offsets: Offsets,
+    receipt: Receipt | undefined,
+    progress: { commitSent: boolean; cancelled: boolean },
   ): Promise<void> {
     const tx = await producer.transaction();
     try {
@@ -394,7 +546,13 @@ export class TransactionalSender {
           topicMessages.map((t) => t.topic),
         );
       }
-      for (const [groupId, topics] of offsets) {
+      const all: [string, Map<string, Map<number, Position>>][] = [...offsets];
+      if (receipt)
+        all.push([
+          receipt.group,
+          new Map([[receipt.topic, new Map([[0, { offset: '0', metadata: receipt.nonce }]])]]),
+        ]);
+      for (const [groupId, topics] of all) {
         await tx.sendOffsets({
           consumerGroupId: groupId,
           topics: [...topics].map(([topic, parts]) => ({
@@ -407,11 +565,13 @@ export class TransactionalSender {
           })),
         });
       }
+      if (progress.cancelled) throw new SendFailedError('transaction given up before its commit');
+      progress.commitSent = true;
       await tx.commit();
     } catch (err) {
       // The abort is best effort: the producer is retired either way, and the new epoch aborts
       // whatever this transaction left open on the coordinator.
-      void tx.abort().catch(() => undefined);
+      if (!progress.commitSent) void tx.abort().catch(() => undefined);
       throw err;
     }
   }
@@ -488,10 +648,18 @@ function sleep(ms: number) {
 }
 
 type Position = { offset: string; metadata: string | null };
+type Offsets = Map<string, Map<string, Map<number, Position>>>;
+
+/** A receipt committed with a transaction that carries no consumed offsets: one nonce per attempt. */
+interface Receipt {
+  group: string;
+  topic: string;
+  nonce: string;
+}
 
 /** Per group, topic and partition, the last position given (positions of one partition only move on). */
-function mergeOffsets(list: ConsumedOffset[]) {
-  const byGroup = new Map<string, Map<string, Map<number, Position>>>();
+function mergeOffsets(list: ConsumedOffset[]): Offsets {
+  const byGroup: Offsets = new Map();
   for (const o of list) {
     const topics = byGroup.get(o.groupId) ?? new Map<string, Map<number, Position>>();
     const parts = topics.get(o.topic) ?? new Map<number, Position>();

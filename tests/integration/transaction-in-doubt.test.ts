@@ -1,0 +1,187 @@
+// Issue 14: a transaction whose commit was asked for and not answered (a broker killed mid-EndTxn)
+// is in doubt: the coordinator may have committed it. Sending its records again blindly wrote them
+// twice (the chaos run's broker kill: 7 appointments with two terminal events). The sender now lets
+// the next producer's registration finish that transaction, then reads its receipt (the consumed
+// offsets it carried, or a receipt offset under `_receipts.<id>`) and sends again only if it was not
+// committed. On the real broker: the producer and its commits are kafkajs's own; only the answer to
+// the first EndTxn is lost (thrown after it landed) or the request is dropped (thrown before).
+import { randomUUID } from 'node:crypto';
+import {
+  createKafka,
+  createLogger,
+  OwnershipInDoubtError,
+  readTopic,
+  TransactionalSender,
+} from '@booking/kit';
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stack } from '../support/helpers.js';
+
+const logger = createLogger({ service: 'tx-in-doubt', level: 'error' });
+let kafka: Kafka;
+let admin: Admin;
+
+beforeAll(async () => {
+  kafka = createKafka({
+    clientId: `it.doubt.${randomUUID().slice(0, 8)}`,
+    brokers: stack().kafkaBrokers.split(','),
+    logger,
+  });
+  admin = kafka.admin();
+  await admin.connect();
+});
+afterAll(async () => {
+  await admin?.disconnect();
+});
+
+/** The real client, with the first transaction's commit answered by an error: after it landed, or instead of it. */
+function losingFirstCommitAnswer(real: Kafka, when: 'after-commit' | 'instead-of-commit') {
+  let lost = 0;
+  const wrapped = Object.create(real) as Kafka;
+  wrapped.producer = (config) => {
+    const producer = real.producer(config);
+    const transaction = producer.transaction.bind(producer);
+    producer.transaction = async () => {
+      const tx = await transaction();
+      const commit = tx.commit.bind(tx);
+      tx.commit = async () => {
+        if (lost > 0) return commit();
+        lost++;
+        if (when === 'after-commit') await commit();
+        throw new Error(`the answer to EndTxn was lost (${when})`);
+      };
+      return tx;
+    };
+    return producer as Producer;
+  };
+  return { kafka: wrapped, lost: () => lost };
+}
+
+async function freshTopic(): Promise<string> {
+  const topic = `it.doubt.${randomUUID().slice(0, 8)}`;
+  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+  return topic;
+}
+
+async function valuesOf(topic: string): Promise<string[]> {
+  const out: string[] = [];
+  await readTopic(kafka, topic, (_k, v) => {
+    out.push(String(v));
+  });
+  return out.sort();
+}
+
+async function sendOnce(
+  when: 'after-commit' | 'instead-of-commit',
+  withOffsets: boolean,
+): Promise<{ sender: TransactionalSender; topic: string; groupId: string; lost: number }> {
+  const topic = await freshTopic();
+  const groupId = `it.doubt.g.${topic}`;
+  const faulty = losingFirstCommitAnswer(kafka, when);
+  const sender = new TransactionalSender({
+    kafka: faulty.kafka,
+    transactionalId: `it.doubt.${randomUUID()}`,
+    serde: undefined as never,
+    logger,
+    name: 'doubt',
+  });
+  try {
+    await sender.start();
+    await sender.sendEncoded(
+      [
+        { topic, key: 'a', value: Buffer.from('one') },
+        { topic, key: 'b', value: Buffer.from('two') },
+      ],
+      withOffsets ? [{ groupId, topic, partition: 1, offset: '42', metadata: 'm' }] : [],
+    );
+  } finally {
+    await sender.stop();
+  }
+  return { sender, topic, groupId, lost: faulty.lost() };
+}
+
+describe('a transaction in doubt (commit sent, answer lost)', () => {
+  it('committed, with consumed offsets: found committed by its offsets and not written again', {
+    timeout: 60_000,
+  }, async () => {
+    const r = await sendOnce('after-commit', true);
+    expect(r.lost).toBe(1);
+    expect(r.sender.inDoubtCommitted).toBe(1);
+    expect(await valuesOf(r.topic)).toEqual(['one', 'two']);
+    const [t] = await admin.fetchOffsets({ groupId: r.groupId, topics: [r.topic] });
+    expect(t?.partitions.find((p) => p.partition === 1)?.offset).toBe('42');
+  });
+
+  it('committed, without offsets: found committed by its receipt and not written again', {
+    timeout: 60_000,
+  }, async () => {
+    const r = await sendOnce('after-commit', false);
+    expect(r.lost).toBe(1);
+    expect(r.sender.inDoubtCommitted).toBe(1);
+    expect(await valuesOf(r.topic)).toEqual(['one', 'two']);
+  });
+
+  it('not committed (the request never reached the broker): aborted by the registration, sent again once', {
+    timeout: 60_000,
+  }, async () => {
+    for (const withOffsets of [true, false]) {
+      const r = await sendOnce('instead-of-commit', withOffsets);
+      expect(r.lost).toBe(1);
+      expect(r.sender.inDoubtCommitted).toBe(0);
+      expect(await valuesOf(r.topic)).toEqual(['one', 'two']);
+    }
+  });
+});
+
+describe('a zombie sender (its owner may have lost the partition)', () => {
+  it('does not register its id again after a failure: the rightful owner is not fenced, the stale records not written', {
+    timeout: 60_000,
+  }, async () => {
+    const topic = await freshTopic();
+    const transactionalId = `it.zombie.${randomUUID()}`;
+    // The zombie's first transaction fails before the broker sees it (a connection lost on waking).
+    const wrapped = Object.create(kafka) as Kafka;
+    let failed = 0;
+    wrapped.producer = (config) => {
+      const producer = kafka.producer(config);
+      const transaction = producer.transaction.bind(producer);
+      producer.transaction = async () => {
+        const tx = await transaction();
+        const sendBatch = tx.sendBatch.bind(tx);
+        tx.sendBatch = async (batch) => {
+          if (failed++ === 0) throw new Error('Connection error: read ECONNRESET');
+          return sendBatch(batch);
+        };
+        return tx;
+      };
+      return producer as Producer;
+    };
+    const zombie = new TransactionalSender({
+      kafka: wrapped,
+      transactionalId,
+      serde: undefined as never,
+      logger,
+      name: 'zombie',
+      mayRegister: () => false,
+    });
+    const owner = new TransactionalSender({
+      kafka,
+      transactionalId,
+      serde: undefined as never,
+      logger,
+      name: 'owner',
+    });
+    try {
+      await zombie.start();
+      await owner.start(); // the group gave the partition to another member: a newer epoch
+      const stale = zombie.sendEncoded([{ topic, key: 'a', value: Buffer.from('stale') }]);
+      await expect(stale).rejects.toBeInstanceOf(OwnershipInDoubtError);
+      await owner.sendEncoded([{ topic, key: 'a', value: Buffer.from('fresh') }]);
+      expect(owner.isFenced).toBe(false);
+      expect(await valuesOf(topic)).toEqual(['fresh']);
+    } finally {
+      await zombie.stop();
+      await owner.stop();
+    }
+  });
+});
