@@ -14,7 +14,7 @@ describe('loadConfig', () => {
   it('parses, applies defaults and freezes', () => {
     const config = loadConfig(baseConfigSchema, good);
     expect(config.KAFKA_BROKERS).toEqual(['127.0.0.1:9092', '127.0.0.2:9092']);
-    expect(config.RETRY_DELAYS_MS).toEqual([1000, 4000, 16000, 60000]);
+    expect(config.RETRY_DELAYS_MS).toEqual([1000, 4000, 16000, 30000]);
     expect(config.LOG_LEVEL).toBe('info');
     expect(Object.isFrozen(config)).toBe(true);
   });

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import type { RetryPolicy } from './kafka/retry-policy.js';
+import { DEFAULT_RETRY_DELAYS_MS } from './topics.js';
 
 const brokerList = z
   .string()
@@ -31,7 +32,7 @@ export const baseConfigShape = {
     .default('false')
     .transform((v) => v === 'true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  RETRY_DELAYS_MS: msList.default([1000, 4000, 16000, 60000]),
+  RETRY_DELAYS_MS: msList.default([...DEFAULT_RETRY_DELAYS_MS]),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   /**
    * A consumer whose fetch loop is silent, or whose partitions keep lag without progress, this long

@@ -28,7 +28,7 @@ export function topicNames(prefix = '', suffix = ''): Record<TopicKey, string> {
   ) as Record<TopicKey, string>;
 }
 
-export const DEFAULT_RETRY_DELAYS_MS = [1000, 4000, 16000, 60000] as const;
+export const DEFAULT_RETRY_DELAYS_MS = [1000, 4000, 16000, 30000] as const;
 
 export interface TopicSpec {
   name: string;

@@ -15,7 +15,7 @@ export const reconcilerConfigSchema = z.object({
   LATE_CREATE_WINDOW_MS: z.coerce.number().int().min(0).default(10_000),
   /** How often to look for appointments stuck in a non-terminal state; 0 turns the sweep off. */
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
-  /** Longer than the whole retry schedule (1+4+16+60 s) and any pending poll. */
+  /** Longer than the whole retry schedule (1+4+16+30 s) and any pending poll. */
   STUCK_AFTER_MS: z.coerce
     .number()
     .int()

@@ -32,7 +32,8 @@ const USAGE = `usage: chaos [matrix] [--bookings N] [--faults NAME,…] [--clien
        chaos broker-restart [--rounds N] [--http N] [--kafka N] [--down-ms MS] [--until-failure]
 faults: kill-intake, kill-provider-dispatch, kill-audit, kill-compensation, kill-reconciler,
         kill-broker, restart-registry, kill-redis, provider-down, provider-slow; with
-        ./stack/stack.sh up --all --instances 2 also kill-provider-dispatch-2, pause-provider-dispatch-2`;
+        ./stack/stack.sh up --all --instances 2 also kill-provider-dispatch-2, pause-provider-dispatch-2;
+        on three Kafka nodes (up --brokers 3) also kill-leader`;
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
@@ -111,7 +112,10 @@ if (command === 'broker-restart') {
   };
   const rounds: RoundResult[] = [];
   const started = new Date().toISOString();
-  const faults = localMatrix(localStack(ROOT), broker, env('PROVIDER_URL'));
+  const faults = localMatrix(localStack(ROOT), broker, env('PROVIDER_URL'), {
+    kafka,
+    busiestTopic: topics.requested,
+  });
   const fault = { ...faults.find((f) => f.name === 'kill-broker')!, holdMs: options.downMs };
   let summary: Record<string, unknown> = {};
   for (let n = 1; n <= wholeNumber('rounds', values.rounds); n++) {
@@ -139,7 +143,10 @@ if (command === 'broker-restart') {
 // The matrix.
 const out = values.out ?? join(ROOT, 'results', 'chaos.json');
 const bookings = wholeNumber('bookings', values.bookings, 4);
-const all = localMatrix(localStack(ROOT), broker, env('PROVIDER_URL'));
+const all = localMatrix(localStack(ROOT), broker, env('PROVIDER_URL'), {
+  kafka,
+  busiestTopic: topics.requested,
+});
 let chosen: Fault[] = all;
 if (values.faults) {
   const names = values.faults.split(',').map((s) => s.trim());
@@ -163,10 +170,18 @@ const results: (Omit<
   duplicateTerminal: number;
   unreadable: number;
   examples: Record<string, string[]>;
-  invariants: { passed: boolean; failed: { name: string; appointmentIds: string[] }[] };
+  invariants: {
+    /** No invariant broken by this round's appointments (or newly, where a rule names none). */
+    passed: boolean;
+    /** The checker's verdict over everything the stack holds (earlier rounds included). */
+    wholeStack: boolean;
+    failed: { name: string; appointmentIds: string[]; thisRound: boolean; otherRounds: number }[];
+  };
 })[] = [];
 const started = new Date().toISOString();
 const http = Math.round(bookings * 0.75);
+/** Invariants broken without naming an appointment, as of the last round. */
+const brokenWithoutIds = new Set<string>();
 for (const [i, fault] of chosen.entries()) {
   const { bookingsDetail, ...r } = await faultRound(target, fault, i + 1, {
     http,
@@ -191,11 +206,27 @@ for (const [i, fault] of chosen.entries()) {
     undefined,
     { acknowledged, kafka, serde, requestedTopic: topics.requested, lifecycleTopic: topics.lifecycle },
   );
+  // The checker reads everything the stack holds: a break is this round's when it names one of this
+  // round's appointments, or names none and was not broken after an earlier round. An earlier
+  // round's failure is reported there and does not fail every round after it.
+  const own = new Set(bookingsDetail.map((b) => b.appointmentId));
   const failed = report.invariants
     .filter((v) => !v.passed)
-    .map((v) => ({ name: v.name, appointmentIds: v.appointmentIds.slice(0, 20) }));
+    .map((v) => {
+      const mine = v.appointmentIds.filter((id) => own.has(id));
+      return {
+        name: v.name,
+        appointmentIds: mine.slice(0, 20),
+        thisRound: mine.length > 0 || (v.appointmentIds.length === 0 && !brokenWithoutIds.has(v.name)),
+        otherRounds: v.appointmentIds.length - mine.length,
+      };
+    });
+  for (const v of report.invariants)
+    if (!v.passed && v.appointmentIds.length === 0) brokenWithoutIds.add(v.name);
   for (const f of failed)
-    process.stderr.write(`  invariant broken: ${f.name} (${f.appointmentIds.length}+)\n`);
+    process.stderr.write(
+      `  invariant broken: ${f.name} (${f.thisRound ? `this round: ${f.appointmentIds.length}+` : 'not this round'}; earlier rounds' appointments: ${f.otherRounds})\n`,
+    );
   results.push({
     ...r,
     description: fault.description,
@@ -210,8 +241,8 @@ for (const [i, fault] of chosen.entries()) {
       doubleBooked: r.doubleBooked.slice(0, 10),
       duplicateTerminal: r.duplicateTerminal.slice(0, 10),
     },
-    passed: r.passed && report.passed,
-    invariants: { passed: report.passed, failed },
+    passed: r.passed && !failed.some((f) => f.thisRound),
+    invariants: { passed: !failed.some((f) => f.thisRound), wholeStack: report.passed, failed },
   });
   writeJson(out, {
     started,

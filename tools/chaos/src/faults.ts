@@ -1,6 +1,7 @@
 // The fault matrix of issue 14, one fault at a time against the local stack. A fault is injected
 // once the round's load is under way, held for `holdMs`, then recovered; the round then waits for
 // every acknowledged booking to be terminal and checks what the pipeline and the provider hold.
+import type { Kafka } from 'kafkajs';
 import type { BrokerControl } from './broker.js';
 import type { LocalStack } from './local-stack.js';
 
@@ -69,6 +70,48 @@ export function brokerKill(broker: BrokerControl, holdMs = 10_000): Fault {
   };
 }
 
+/**
+ * The node leading most partitions of `topic`: ties go to the lowest node id. Pure, for the leader
+ * kill below.
+ */
+export function busiestLeader(
+  partitions: readonly { partitionId: number; leader: number }[],
+): number | undefined {
+  const count = new Map<number, number>();
+  for (const p of partitions) if (p.leader >= 0) count.set(p.leader, (count.get(p.leader) ?? 0) + 1);
+  let best: number | undefined;
+  for (const [leader, n] of [...count].sort((a, b) => a[0] - b[0]))
+    if (best === undefined || n > (count.get(best) ?? 0)) best = leader;
+  return best;
+}
+
+/**
+ * In a three-node stack (`stack.sh up --brokers 3`): SIGKILL of the node leading most partitions
+ * of the busiest topic (the requested topic every booking passes through), back 30 s later. Its
+ * partitions elect new leaders among the in-sync replicas (min.insync.replicas=2 of 3, unclean
+ * election off); producers with acks=all go on with the two left.
+ */
+export function leaderKill(stack: LocalStack, kafka: Kafka, topic: string, holdMs = 30_000): Fault {
+  return {
+    name: 'kill-leader',
+    description: `SIGKILL of the Kafka node leading most partitions of ${topic} (of three); started again ${holdMs / 1000} s later`,
+    holdMs,
+    async inject() {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        const leader = busiestLeader(topics[0]?.partitions ?? []);
+        if (leader === undefined) throw new Error(`no leader known for ${topic}`);
+        await stack.signal(`kafka-${leader}`, 'SIGKILL');
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    },
+    recover: () => stack.up(false),
+  };
+}
+
 export function registryRestart(stack: LocalStack, holdMs = 2000): Fault {
   return {
     name: 'restart-registry',
@@ -111,16 +154,24 @@ export function providerSlow(mockUrl: string, holdMs = 20_000, slowMs = 5000): F
 
 /**
  * The matrix on the local stack, in the order a run takes it; with second instances running
- * (`stack.sh up --all --instances 2`) the second provider-dispatch is killed and paused too.
+ * (`stack.sh up --all --instances 2`) the second provider-dispatch is killed and paused too; on
+ * three Kafka nodes (`--brokers 3`) the busiest leader is killed too.
  */
-export function localMatrix(stack: LocalStack, broker: BrokerControl, mockUrl: string): Fault[] {
+export function localMatrix(
+  stack: LocalStack,
+  broker: BrokerControl,
+  mockUrl: string,
+  cluster?: { kafka: Kafka; busiestTopic: string },
+): Fault[] {
   const twoDispatchers = stack.pidOf('provider-dispatch-2') !== undefined;
+  const threeNodes = stack.pidOf('kafka-3') !== undefined;
   return [
     ...KILLED_SERVICES.map((s) => serviceKill(stack, s)),
     ...(twoDispatchers
       ? [serviceKill(stack, 'provider-dispatch-2'), servicePause(stack, 'provider-dispatch-2')]
       : []),
     brokerKill(broker),
+    ...(threeNodes && cluster ? [leaderKill(stack, cluster.kafka, cluster.busiestTopic)] : []),
     registryRestart(stack),
     redisKill(stack),
     providerDown(mockUrl),

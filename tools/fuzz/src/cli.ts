@@ -30,7 +30,7 @@ const { values } = parseArgs({
 const env = stackVariable;
 const logger = createLogger({ service: 'fuzz', level: 'error', fd: 2 });
 const { kafka, serde, topics: names } = stackClients('fuzz', logger);
-const retryDelays = (process.env.RETRY_DELAYS_MS ?? '1000,4000,16000,60000').split(',').map(Number);
+const retryDelays = (process.env.RETRY_DELAYS_MS ?? '1000,4000,16000,30000').split(',').map(Number);
 const result = await fuzz(
   {
     intakeUrl: env('INTAKE_URL', 'http://127.0.0.1:3000'),
