@@ -42,6 +42,7 @@ import { KeyScheduler } from './key-scheduler.js';
 import { decodeFinished } from './offset-tracker.js';
 import { PartitionPauses } from './partition-pauses.js';
 import { type Commit, PartitionWork } from './partition-work.js';
+import { pausedSince, watchProcessPauses } from './process-pauses.js';
 import {
   type PoisonReason,
   type PoisonSource,
@@ -187,6 +188,8 @@ export class ConsumerRuntime<T> {
   private stoppedAt: number | undefined;
   /** The last time the group confirmed this member (a heartbeat answered, or a join). */
   private lastConfirmed = 0;
+  /** The last join of the current consumer. */
+  private lastJoin = 0;
 
   constructor(private readonly opts: ConsumerRuntimeOptions<T>) {
     this.transactional = opts.transactional !== false;
@@ -231,6 +234,7 @@ export class ConsumerRuntime<T> {
   }
 
   async start(): Promise<void> {
+    watchProcessPauses();
     await this.run(this.inc);
     this.watchdog = setInterval(() => void this.watch(), WATCH_INTERVAL_MS);
     this.watchdog.unref();
@@ -308,7 +312,15 @@ export class ConsumerRuntime<T> {
       this.stoppedAt = Date.now();
     });
     consumer.on(events.GROUP_JOIN, ({ payload }) => {
-      if (!current()) return;
+      if (!current()) {
+        // A consumer this runtime replaced, started again by kafkajs's own restart timer after the
+        // runtime gave up waiting for its disconnect: a ghost member holding partitions nobody
+        // handles (the broker-kill round: two partitions lagging for good). Out of the group.
+        this.opts.logger.warn({ consumer: this.opts.name }, 'a replaced consumer joined its group; leaving');
+        void consumer.disconnect().catch(() => undefined);
+        return;
+      }
+      this.lastJoin = Date.now();
       // A new member id means this member was dropped from the group meanwhile (it paused past its
       // session timeout, a zombie): another member may have owned its partitions since, so nothing
       // it had open may finish and commit. Every work goes, and the partitions are read again from
@@ -495,11 +507,15 @@ export class ConsumerRuntime<T> {
   }
 
   /**
-   * True while the group has confirmed this member within two thirds of its session timeout (a short
-   * broker outage or a kafkajs restart is ridden out; a pause past the timeout is not).
+   * Whether this member's senders may register their ids again on their own: not once the process
+   * was paused since its last join (a zombie until the group confirms it anew), nor when the group
+   * has not confirmed it for longer than a session and a half. A broker outage is ridden out.
    */
   private confirmedRecently(): boolean {
-    return !this.stopped && Date.now() - this.lastConfirmed < (SESSION_TIMEOUT_MS * 2) / 3;
+    const now = Date.now();
+    return (
+      !this.stopped && !pausedSince(this.lastJoin, now) && now - this.lastConfirmed < SESSION_TIMEOUT_MS * 1.5
+    );
   }
 
   /** The watchdog: a silent fetch loop, or lag without progress, gets the consumer restarted. */
@@ -621,8 +637,8 @@ export class ConsumerRuntime<T> {
         logger: this.opts.logger,
         name: this.opts.name,
         metrics: this.opts.metrics,
-        // A member the group has not confirmed for most of a session timeout may have been dropped
-        // (a paused zombie): its senders do not register their ids again on their own.
+        // A member woken from a pause, or not confirmed by its group for long, may have been dropped
+        // (a zombie): its senders do not register their ids again on their own.
         ...(this.transactional ? { mayRegister: () => this.confirmedRecently() } : {}),
       });
       this.senders.set(id, sender);

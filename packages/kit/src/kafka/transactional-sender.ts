@@ -64,8 +64,8 @@ export interface TransactionalSenderOptions {
   /**
    * Asked before this sender registers its id anew on its own (a new producer after a failed
    * transaction, or to settle one): false when the caller may no longer own what the id stands for
-   * (a consumer that has not heard from its group for most of a session timeout: a zombie woken
-   * from a pause). Registering then would fence the rightful owner and commit the zombie's stale
+   * (a consumer woken from a pause of its process, or not confirmed by its group for longer than a
+   * session: a zombie). Registering then would fence the rightful owner and commit the zombie's stale
    * outcome (issue 14's pause fault, after a timed-out EndTxn). `register()`/`settle()` are not
    * asked: the owner calls them when the group has just given it the partition.
    */
