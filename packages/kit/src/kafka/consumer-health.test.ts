@@ -43,9 +43,9 @@ describe('stalledPartitions', () => {
 });
 
 describe('restartDelayMs and healthy', () => {
-  it('backs off from 1 s, doubling, to 30 s, for ever', () => {
+  it('backs off from 1 s, doubling, to 5 s, for ever', () => {
     expect([1, 2, 3, 4, 5, 6, 7, 100].map(restartDelayMs)).toEqual([
-      1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000,
+      1000, 2000, 4000, 5000, 5000, 5000, 5000, 5000,
     ]);
   });
 

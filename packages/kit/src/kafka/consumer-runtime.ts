@@ -133,6 +133,9 @@ function runtimeCounters(registry: Registry | undefined): RuntimeCounters | unde
 /** kafkajs's consumer session timeout (its default, set explicitly): past it the group drops a silent member. */
 const SESSION_TIMEOUT_MS = 30_000;
 
+/** kafkajs's retry for the consumer's own requests, and so the wait before it restarts after a crash. */
+const CONSUMER_RETRY = { initialRetryTime: 300, maxRetryTime: 3000, retries: 8 };
+
 /** How often the watchdog looks; committed offsets are read from the broker at this pace. */
 const WATCH_INTERVAL_MS = 5000;
 
@@ -269,6 +272,9 @@ export class ConsumerRuntime<T> {
     const consumer = this.opts.kafka.consumer({
       groupId: this.opts.groupId,
       sessionTimeout: SESSION_TIMEOUT_MS,
+      // kafkajs restarts a crashed consumer after its last retry's wait, which grows to 30 s by
+      // default: after a broker outage the consumer sat idle for half a minute. At most 3 s here.
+      retry: CONSUMER_RETRY,
       readUncommitted: false,
       maxWaitTimeInMs: this.opts.maxWaitTimeInMs ?? 500,
       allowAutoTopicCreation: false,

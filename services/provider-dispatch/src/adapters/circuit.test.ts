@@ -4,13 +4,14 @@ import { dispatchMetrics } from '../metrics.js';
 import { createCircuit } from './circuit.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
+const HALF_OPEN_AFTER_MS = 60_000;
 const circuit = () =>
   createCircuit({
     provider: 'p',
     failureRate: 0.8,
     window: 100,
     minCalls: 30,
-    halfOpenAfterMs: 60_000,
+    halfOpenAfterMs: HALF_OPEN_AFTER_MS,
     logger,
     metrics: dispatchMetrics(new Registry()),
   });
@@ -39,7 +40,11 @@ describe('provider circuit (failure rate over a window)', () => {
       called = true;
       return ok();
     });
-    expect(outcome).toEqual({ kind: 'circuit-open' });
+    expect(outcome.kind).toBe('circuit-open');
     expect(called).toBe(false);
+    // Tried again once a trial may go through (the pause left, plus at most half of it), not at once.
+    const after = (outcome as { retryAfterMs: number }).retryAfterMs;
+    expect(after).toBeGreaterThan(HALF_OPEN_AFTER_MS - 1000);
+    expect(after).toBeLessThanOrEqual(HALF_OPEN_AFTER_MS * 1.5);
   });
 });

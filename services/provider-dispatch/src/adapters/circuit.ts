@@ -27,7 +27,11 @@ function isFailure(o: CreateOutcome): boolean {
   return o.kind === 'unavailable' || o.kind === 'timeout' || o.kind === 'connection';
 }
 
-export type GuardedOutcome = CreateOutcome | { kind: 'circuit-open' };
+/**
+ * `circuit-open`: refused without a call; `retryAfterMs` is when the circuit lets a trial through,
+ * plus a random share of the pause so the refused do not all come back in the same instant.
+ */
+export type GuardedOutcome = CreateOutcome | { kind: 'circuit-open'; retryAfterMs: number };
 
 export interface ProviderCircuit {
   run(call: () => Promise<CreateOutcome>): Promise<GuardedOutcome>;
@@ -61,7 +65,9 @@ export function createCircuit(opts: {
     [CircuitState.Isolated]: 'isolated',
   } as const;
   opts.metrics.circuitState.set({ provider: opts.provider }, CircuitState.Closed);
+  let openedAt = 0;
   breaker.onStateChange((state) => {
+    if (state === CircuitState.Open) openedAt = Date.now();
     opts.metrics.circuitState.set({ provider: opts.provider }, state);
     opts.logger.warn({ provider: opts.provider, circuit: names[state] }, `circuit ${names[state]}`);
   });
@@ -79,7 +85,15 @@ export function createCircuit(opts: {
       } catch (err) {
         if (err instanceof ProviderFailure) return err.outcome;
         if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError)
-          return { kind: 'circuit-open' };
+          // Retried when a trial may go through, not on the short tiers: refusals in a row used up a
+          // booking's attempts while the circuit was open (the chaos run's catch-up after a broker
+          // kill: 586 refusals in ten seconds, bookings on their last tier a minute later).
+          return {
+            kind: 'circuit-open',
+            retryAfterMs:
+              Math.max(0, openedAt + opts.halfOpenAfterMs - Date.now()) +
+              Math.round(Math.random() * (opts.halfOpenAfterMs / 2)),
+          };
         throw err;
       }
     },

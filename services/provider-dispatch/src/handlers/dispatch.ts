@@ -178,7 +178,7 @@ export function dispatchHandler(topics: DispatchTopics, settings: DispatchSettin
         case 'connection':
           return retry(before, 'CONNECTION_LOST');
         case 'circuit-open':
-          return retry(before, 'CIRCUIT_OPEN');
+          return retry(before, 'CIRCUIT_OPEN', outcome.retryAfterMs);
       }
     };
 
