@@ -13,6 +13,7 @@ import {
   type Registry,
   readProjection,
   releaseClaim,
+  replaceClaim,
   settleClaim,
   type TransactionalSender,
 } from '@booking/kit';
@@ -230,6 +231,12 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
             const release = () =>
               releaseClaim(deps.redis, result.claimKey, result.claimValue).catch(() => false);
             const sending = deps.sender.send(result.emits);
+            // The claim lives as long as the transaction may still commit (the sender tries for up
+            // to 45 s, longer than the claim's TTL): a retry of this request then waits for this
+            // one's outcome instead of taking the key over. Expired mid-send, the retry was accepted
+            // again and both transactions committed (the chaos run's broker kill: 7 appointments
+            // requested twice, with two outcomes).
+            keepClaimWhile(deps.redis, result.claimKey, result.claimValue, deps.acceptingTtlMs, sending);
             let timer: NodeJS.Timeout | undefined;
             const outcome = await Promise.race([
               sending.then(
@@ -315,4 +322,35 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   });
 
   return app;
+}
+
+/**
+ * Renews `value`'s claim on `key` every third of its TTL until `pending` settles (or the claim is
+ * no longer ours). Bounded by `pending`, which the sender bounds (its budget).
+ */
+export function keepClaimWhile(
+  redis: Redis,
+  key: string,
+  value: string,
+  ttlMs: number,
+  pending: Promise<unknown>,
+): void {
+  let done = false;
+  const timer = setInterval(
+    () => {
+      if (done) return;
+      replaceClaim(redis, key, value, value, ttlMs).then(
+        (held) => {
+          if (!held) stop();
+        },
+        () => undefined,
+      );
+    },
+    Math.max(100, Math.floor(ttlMs / 3)),
+  );
+  const stop = () => {
+    done = true;
+    clearInterval(timer);
+  };
+  void pending.then(stop, stop);
 }

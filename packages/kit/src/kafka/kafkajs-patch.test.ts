@@ -5,6 +5,10 @@
 // committed. On three brokers this wrote a requested record twice at rest (issue 14: 28 of 1,000
 // run_all bookings with an extra provider create or a lost retry). This drives kafkajs's own
 // sendMessages with two stub leaders: one slow, one refusing its first AddPartitionsToTxn.
+// Second: its read_committed filter activated one aborted transaction per record, so a fetch that
+// began inside several producers' aborted transactions handed the first record of all but one to
+// the consumer (the chaos run's dispatch kill: audit applied DISPATCHING and RETRY_SCHEDULED of the
+// killed instance's aborted transaction, and the appointment's real outcome was then refused).
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 
@@ -12,6 +16,7 @@ const require = createRequire(import.meta.url);
 const createSendMessages = require('kafkajs/src/producer/sendMessages.js');
 const createRetry = require('kafkajs/src/retry/index.js');
 const { KafkaJSProtocolError } = require('kafkajs/src/errors.js');
+const filterAbortedMessages = require('kafkajs/src/consumer/filterAbortedMessages.js');
 
 const silent = () => ({ debug() {}, info() {}, warn() {}, error() {} });
 
@@ -97,5 +102,32 @@ describe('kafkajs sendMessages (patched)', () => {
     expect(produced.get(1)).toBe(1);
     expect(produced.get(2)).toBe(1);
     expect(answers.map((a: { partition: number }) => a.partition).sort()).toEqual([0, 1]);
+  });
+});
+
+describe('kafkajs filterAbortedMessages (patched)', () => {
+  it('drops every record of every aborted transaction a fetch begins inside, whatever the order listed', () => {
+    // Producers 7 and 8 each began a transaction before this fetch's first offset (100); both were
+    // aborted; producer 9's records are committed.
+    const record = (offset: number, producerId: string) => ({
+      offset: String(offset),
+      key: Buffer.from('k'),
+      batchContext: { producerId, inTransaction: true },
+    });
+    const messages = [
+      record(100, '7'),
+      record(101, '8'),
+      record(102, '9'),
+      record(103, '8'),
+      record(104, '7'),
+    ];
+    const kept = filterAbortedMessages({
+      messages,
+      abortedTransactions: [
+        { producerId: '8', firstOffset: '95' },
+        { producerId: '7', firstOffset: '90' },
+      ],
+    }).map((m: { offset: string }) => m.offset);
+    expect(kept).toEqual(['102']);
   });
 });
