@@ -220,13 +220,20 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
               JSON.parse(result.claimValue).h,
               result.appointmentId,
             );
+            // Settled until Redis answers (bounded by the claim's TTL): the records are committed,
+            // and a claim left "accepting" would expire and let the client's retry be accepted a
+            // second time (the chaos run's Redis kill: 3 appointments requested twice).
             const settle = () =>
-              settleClaim(
-                deps.redis,
-                result.claimKey,
-                result.claimValue,
-                acceptedValue,
-                deps.idempotencyTtlMs,
+              untilAnswered(
+                () =>
+                  settleClaim(
+                    deps.redis,
+                    result.claimKey,
+                    result.claimValue,
+                    acceptedValue,
+                    deps.idempotencyTtlMs,
+                  ),
+                deps.acceptingTtlMs,
               );
             const release = () =>
               releaseClaim(deps.redis, result.claimKey, result.claimValue).catch(() => false);
@@ -260,7 +267,22 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
               log.warn({ err: (outcome.err as Error)?.message }, 'records not committed; answered 503');
               return unavailable(reply, 'UNAVAILABLE');
             }
-            const claim = await settle();
+            const settling = settle();
+            const claim = await Promise.race([
+              settling,
+              new Promise<'unanswered'>((resolve) => {
+                timer = setTimeout(() => resolve('unanswered'), deps.acceptTimeoutMs);
+              }),
+            ])
+              .catch(() => 'unanswered' as const)
+              .finally(() => clearTimeout(timer));
+            if (claim === 'unanswered') {
+              // Committed, and the claim is settled as soon as Redis answers: the retry replays 202.
+              void settling.catch(() => undefined);
+              deps.metrics.acceptFailures.inc({ reason: 'claim-unsettled' });
+              log.warn('records committed, idempotency claim not settled yet (Redis); answered 503');
+              return unavailable(reply, 'UNAVAILABLE');
+            }
             if (claim !== 'held') {
               deps.metrics.acceptFailures.inc({ reason: 'claim-lost' });
               log.warn({ claim }, 'idempotency claim expired or changed hands while accepting; answered 503');
@@ -353,4 +375,17 @@ export function keepClaimWhile(
     clearInterval(timer);
   };
   void pending.then(stop, stop);
+}
+
+/** `op` tried again every 250 ms while it throws (Redis away), for at most `boundMs`. */
+export async function untilAnswered<T>(op: () => Promise<T>, boundMs: number): Promise<T> {
+  const deadline = Date.now() + boundMs;
+  for (;;) {
+    try {
+      return await op();
+    } catch (err) {
+      if (Date.now() + 250 > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }

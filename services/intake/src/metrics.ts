@@ -17,7 +17,7 @@ export function intakeMetrics(registry: Registry) {
     }),
     acceptFailures: new Counter({
       name: 'booking_intake_accept_failures_total',
-      help: 'HTTP requests answered 503 instead of 202, by reason (send-failed, timeout, claim-lost)',
+      help: 'HTTP requests answered 503 instead of 202, by reason (send-failed, timeout, claim-lost, claim-unsettled)',
       labelNames: ['reason'],
       registers: [registry],
     }),
