@@ -163,6 +163,8 @@ describe('a zombie sender (its owner may have lost the partition)', () => {
       logger,
       name: 'zombie',
       mayRegister: () => false,
+      // It waits for its owner to be confirmed for at most its budget, then gives the group up.
+      budgetMs: 2000,
     });
     const owner = new TransactionalSender({
       kafka,

@@ -193,6 +193,8 @@ export class ConsumerRuntime<T> {
   private lastConfirmed = 0;
   /** The last join of the current consumer. */
   private lastJoin = 0;
+  /** The group is rebalancing and this member has not joined the new generation yet. */
+  private rebalancing = false;
 
   constructor(private readonly opts: ConsumerRuntimeOptions<T>) {
     this.transactional = opts.transactional !== false;
@@ -298,6 +300,11 @@ export class ConsumerRuntime<T> {
     consumer.on(events.HEARTBEAT, () => {
       if (current()) this.lastConfirmed = Date.now();
     });
+    // Until the next join this member may be losing partitions to another: its senders do not
+    // register their ids anew meanwhile (that fenced the partition's next owner).
+    consumer.on(events.REBALANCING, () => {
+      if (current()) this.rebalancing = true;
+    });
     consumer.on(events.END_BATCH_PROCESS, ({ payload }) => {
       // A batch of aborted records or markers only: eachBatch never sees it.
       if (!current() || payload.batchSize !== 0 || payload.lastOffset == null || payload.firstOffset == null)
@@ -327,6 +334,7 @@ export class ConsumerRuntime<T> {
         return;
       }
       this.lastJoin = Date.now();
+      this.rebalancing = false;
       // A new member id means this member was dropped from the group meanwhile (it paused past its
       // session timeout, a zombie): another member may have owned its partitions since, so nothing
       // it had open may finish and commit. Every work goes, and the partitions are read again from
@@ -513,14 +521,18 @@ export class ConsumerRuntime<T> {
   }
 
   /**
-   * Whether this member's senders may register their ids again on their own: not once the process
-   * was paused since its last join (a zombie until the group confirms it anew), nor when the group
-   * has not confirmed it for longer than a session and a half. A broker outage is ridden out.
+   * Whether this member's senders may register their ids again on their own: not while the group
+   * rebalances (until this member's next join), not once the process was paused since its last join
+   * (a zombie until the group confirms it anew), nor when the group has not confirmed it for longer
+   * than a session and a half. A broker outage is ridden out.
    */
   private confirmedRecently(): boolean {
     const now = Date.now();
     return (
-      !this.stopped && !pausedSince(this.lastJoin, now) && now - this.lastConfirmed < SESSION_TIMEOUT_MS * 1.5
+      !this.stopped &&
+      !this.rebalancing &&
+      !pausedSince(this.lastJoin, now) &&
+      now - this.lastConfirmed < SESSION_TIMEOUT_MS * 1.5
     );
   }
 

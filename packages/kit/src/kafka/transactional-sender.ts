@@ -410,10 +410,19 @@ export class TransactionalSender {
       if (generation !== this.generation)
         throw new OwnershipInDoubtError(`sender ${this.opts.name}: superseded while it was being sent`);
       if (this.fenced) throw new FencedError(`sender ${this.opts.name} is fenced by a newer producer`);
-      if (!this.producer && this.opts.mayRegister?.() === false)
-        throw new OwnershipInDoubtError(
-          `sender ${this.opts.name}: not registering ${this.opts.transactionalId} again while its owner may have lost it`,
-        );
+      // A new registration only once the owner is sure it still owns the partition: during a
+      // rebalance, or woken from a pause, it waits (the group's answer either confirms it, or
+      // drops the work, which supersedes this group). Registering meanwhile fenced the new owner
+      // and committed this stale group (the clean-clone matrix's pause round: one outcome twice).
+      while (!this.producer && this.opts.mayRegister?.() === false) {
+        if (generation !== this.generation)
+          throw new OwnershipInDoubtError(`sender ${this.opts.name}: superseded while it was being sent`);
+        if (this.closed || Date.now() - started >= this.budgetMs)
+          throw new OwnershipInDoubtError(
+            `sender ${this.opts.name}: not registering ${this.opts.transactionalId} again while its owner may have lost it`,
+          );
+        await sleep(100);
+      }
       const producer = await withTimeout(this.current(), this.attemptTimeoutMs, 'producer start').catch(
         (err: unknown) => err as Error,
       );
