@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The project's real stack without Docker: Apache Kafka (KRaft), Apicurio Registry
-# (Confluent-compatible API) and Redis, as local processes.
+# The project's real stack without Docker: Apache Kafka (KRaft), the project's local-only
+# Confluent-compatible schema registry (stack/registry; no Apicurio build resolves from what Maven
+# Central serves here, docs/stack.md) and Redis, as local processes.
 #
 #   ./stack/stack.sh up [--brokers 1|3] [--all] [--shadow] [--restart]
 #                                 start what is not running (idempotent),
