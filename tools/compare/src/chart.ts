@@ -24,12 +24,24 @@ export function latencySpec(results: ProjectResults[]): TopLevelSpec {
     scale: { domain: [LABEL.A, LABEL.B], range: ['#c0392b', '#2471a3'] },
     legend: { orient: 'top' as const, title: null },
   };
+  // A log scale needs its domain said: left to Vega-Lite, a bar's domain includes 0, the log of
+  // which is -∞, and every bar was drawn with zero height (issue 19). Whole decades around the data.
+  const values = [...overall, ...perScenario].map((d) => d.ms).filter((v) => v > 0);
+  const domain = logDomain(values);
   const y = (title: string) => ({
     field: 'ms',
     type: 'quantitative' as const,
     title,
-    scale: { type: 'log' as const },
+    scale: { type: 'log' as const, domain },
+    axis: { values: decades(domain), format: ',d' },
   });
+  // Bars stand on the axis's lowest decade: left to itself the log scale's bar has no baseline.
+  const bar = { mark: { type: 'bar' as const, tooltip: true }, encoding: { y2: { datum: domain[0] } } };
+  // Each bar carries its value, on the page and not only on hover.
+  const label = {
+    mark: { type: 'text' as const, dy: -4, fontSize: 9, baseline: 'bottom' as const },
+    encoding: { text: { field: 'ms', type: 'quantitative' as const, format: ',d' } },
+  };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: 'Latency: client send to final state (log scale)',
@@ -37,7 +49,6 @@ export function latencySpec(results: ProjectResults[]): TopLevelSpec {
       {
         title: 'All cases',
         data: { values: overall },
-        mark: { type: 'bar', tooltip: true },
         width: 220,
         height: 260,
         encoding: {
@@ -46,11 +57,11 @@ export function latencySpec(results: ProjectResults[]): TopLevelSpec {
           y: y('ms'),
           color,
         },
+        layer: [bar, label],
       },
       {
         title: 'p95 by scenario',
         data: { values: perScenario },
-        mark: { type: 'bar', tooltip: true },
         width: 560,
         height: 260,
         encoding: {
@@ -59,9 +70,27 @@ export function latencySpec(results: ProjectResults[]): TopLevelSpec {
           y: y('p95 ms'),
           color,
         },
+        layer: [bar, label],
       },
     ],
   } as TopLevelSpec;
+}
+
+/** Whole decades holding `values` (at least 1 ms): [10^floor(log10 min), 10^ceil(log10 max)]. */
+export function logDomain(values: readonly number[]): [number, number] {
+  const positive = values.filter((v) => Number.isFinite(v) && v > 0);
+  if (positive.length === 0) return [1, 10];
+  const lo = 10 ** Math.floor(Math.log10(Math.max(1, Math.min(...positive))));
+  let hi = 10 ** Math.ceil(Math.log10(Math.max(...positive)));
+  if (hi <= lo) hi = lo * 10;
+  return [lo, hi];
+}
+
+/** The powers of ten from `lo` to `hi`: the log axis's ticks. */
+export function decades([lo, hi]: [number, number]): number[] {
+  const out: number[] = [];
+  for (let v = lo; v <= hi; v *= 10) out.push(v);
+  return out;
 }
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {

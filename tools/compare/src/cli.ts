@@ -262,7 +262,13 @@ if (shadowTarget && a0) {
 const t = Date.now();
 const chartFile = join(values.results, 'latency.svg');
 await writeFile(chartFile, await renderSvg(latencySpec(results)));
-const agg = aggregate(results, { run_id: runId, data_file: values.data, load: loadN, seed, concurrency });
+const agg = aggregate(results, {
+  run_id: runId,
+  data_file: relative(process.cwd(), resolvePath(values.data)) || values.data,
+  load: loadN,
+  seed,
+  concurrency,
+});
 await write(join(values.results, 'aggregated_metrics.json'), agg);
 timing.report = Number(((Date.now() - t) / 1000).toFixed(2));
 timing.comparison_total = Number(((Date.now() - t0) / 1000).toFixed(2));
@@ -271,7 +277,8 @@ await writeFile(
   values.report,
   renderReport({
     runId,
-    dataFile: values.data,
+    // Named as a reader finds it: relative to the report (the repository's root), not this machine's path.
+    dataFile: relative(dirname(resolvePath(values.report)), resolvePath(values.data)) || values.data,
     load: loadN,
     results,
     deltas: agg.deltas,

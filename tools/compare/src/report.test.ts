@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deltas } from './aggregate.js';
-import { latencySpec, renderSvg } from './chart.js';
+import { latencySpec, logDomain, renderSvg } from './chart.js';
 import type { CaseResult } from './outcome.js';
 import { renderReport } from './report.js';
 import type { ProjectResults } from './runner.js';
@@ -61,5 +61,34 @@ describe('report and chart', () => {
     const svg = await renderSvg(latencySpec([a, b]));
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('B: pipeline');
+  });
+
+  it('draws every bar to scale on the log axis, with its value beside it (issue 19: every bar was 0 high)', async () => {
+    const svg = await renderSvg(latencySpec([a, b]));
+    // Each bar is a path `M x,y h w v height h -w Z`; its aria-label carries its value.
+    const bars = [
+      ...svg.matchAll(
+        /<path aria-label="([^"]*)" role="graphics-symbol" aria-roledescription="bar" d="M[^,]+,([\d.]+)h[\d.]+v([\d.]+)h/g,
+      ),
+    ].map((m) => ({ label: m[1]!, height: Number(m[3]) }));
+    expect(bars.length).toBeGreaterThan(0);
+    const plotHeight = 260;
+    const [lo, hi] = logDomain(
+      [a, b].flatMap((r) => [
+        r.summary.p50_ms ?? 0,
+        r.summary.p95_ms ?? 0,
+        r.summary.p99_ms ?? 0,
+        ...Object.values(r.summary.by_scenario).map((s) => s.p95_ms ?? 0),
+      ]),
+    );
+    for (const bar of bars) {
+      const ms = Number(/ms: ([\d,.]+)/.exec(bar.label)?.[1]?.replace(/,/g, ''));
+      expect(Number.isFinite(ms)).toBe(true);
+      // On a log axis from lo to hi over 260 px, a bar of `ms` is this high (to a pixel).
+      const expected = (plotHeight * Math.log10(ms / lo)) / Math.log10(hi / lo);
+      expect(Math.abs(bar.height - expected)).toBeLessThan(1);
+    }
+    // The values are printed beside the bars, and the axis has its decade ticks.
+    expect(svg).toContain(`>${hi.toLocaleString('en-US')}</text>`);
   });
 });
