@@ -13,7 +13,7 @@ import {
   readTopic,
   TransactionalSender,
 } from '@booking/kit';
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer, Transaction } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stack } from '../support/helpers.js';
 
@@ -34,27 +34,35 @@ afterAll(async () => {
   await admin?.disconnect();
 });
 
-/** The real client, with the first transaction's commit answered by an error: after it landed, or instead of it. */
-function losingFirstCommitAnswer(real: Kafka, when: 'after-commit' | 'instead-of-commit') {
-  let lost = 0;
+/** The real client, each transaction it begins passed through `alter` (its own calls kept). */
+function withTransactions(real: Kafka, alter: (tx: Transaction) => void): Kafka {
   const wrapped = Object.create(real) as Kafka;
   wrapped.producer = (config) => {
     const producer = real.producer(config);
     const transaction = producer.transaction.bind(producer);
     producer.transaction = async () => {
       const tx = await transaction();
-      const commit = tx.commit.bind(tx);
-      tx.commit = async () => {
-        if (lost > 0) return commit();
-        lost++;
-        if (when === 'after-commit') await commit();
-        throw new Error(`the answer to EndTxn was lost (${when})`);
-      };
+      alter(tx);
       return tx;
     };
     return producer as Producer;
   };
-  return { kafka: wrapped, lost: () => lost };
+  return wrapped;
+}
+
+/** The real client, with the first transaction's commit answered by an error: after it landed, or instead of it. */
+function losingFirstCommitAnswer(real: Kafka, when: 'after-commit' | 'instead-of-commit') {
+  let lost = 0;
+  const kafka = withTransactions(real, (tx) => {
+    const commit = tx.commit.bind(tx);
+    tx.commit = async () => {
+      if (lost > 0) return commit();
+      lost++;
+      if (when === 'after-commit') await commit();
+      throw new Error(`the answer to EndTxn was lost (${when})`);
+    };
+  });
+  return { kafka, lost: () => lost };
 }
 
 async function freshTopic(): Promise<string> {
@@ -140,22 +148,14 @@ describe('a zombie sender (its owner may have lost the partition)', () => {
     const topic = await freshTopic();
     const transactionalId = `it.zombie.${randomUUID()}`;
     // The zombie's first transaction fails before the broker sees it (a connection lost on waking).
-    const wrapped = Object.create(kafka) as Kafka;
     let failed = 0;
-    wrapped.producer = (config) => {
-      const producer = kafka.producer(config);
-      const transaction = producer.transaction.bind(producer);
-      producer.transaction = async () => {
-        const tx = await transaction();
-        const sendBatch = tx.sendBatch.bind(tx);
-        tx.sendBatch = async (batch) => {
-          if (failed++ === 0) throw new Error('Connection error: read ECONNRESET');
-          return sendBatch(batch);
-        };
-        return tx;
+    const wrapped = withTransactions(kafka, (tx) => {
+      const sendBatch = tx.sendBatch.bind(tx);
+      tx.sendBatch = async (batch) => {
+        if (failed++ === 0) throw new Error('Connection error: read ECONNRESET');
+        return sendBatch(batch);
       };
-      return producer as Producer;
-    };
+    });
     const zombie = new TransactionalSender({
       kafka: wrapped,
       transactionalId,

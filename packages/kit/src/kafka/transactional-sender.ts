@@ -515,14 +515,7 @@ export class TransactionalSender {
       await admin.connect();
       this.admin = admin;
     }
-    const expected: Offsets = receipt
-      ? new Map([
-          [
-            receipt.group,
-            new Map([[receipt.topic, new Map([[0, { offset: '0', metadata: receipt.nonce }]])]]),
-          ],
-        ])
-      : offsets;
+    const expected: Offsets = receipt ? receiptOffsets(receipt) : offsets;
     for (const [groupId, topics] of expected) {
       const read = await this.admin.fetchOffsets({ groupId, topics: [...topics.keys()] });
       for (const [topic, parts] of topics) {
@@ -555,12 +548,7 @@ export class TransactionalSender {
           topicMessages.map((t) => t.topic),
         );
       }
-      const all: [string, Map<string, Map<number, Position>>][] = [...offsets];
-      if (receipt)
-        all.push([
-          receipt.group,
-          new Map([[receipt.topic, new Map([[0, { offset: '0', metadata: receipt.nonce }]])]]),
-        ]);
+      const all: Offsets = receipt ? new Map([...offsets, ...receiptOffsets(receipt)]) : offsets;
       for (const [groupId, topics] of all) {
         await tx.sendOffsets({
           consumerGroupId: groupId,
@@ -658,6 +646,11 @@ function sleep(ms: number) {
 
 type Position = { offset: string; metadata: string | null };
 type Offsets = Map<string, Map<string, Map<number, Position>>>;
+
+/** The receipt as the one consumed offset it commits: partition 0 of its topic, the nonce as metadata. */
+function receiptOffsets(r: Receipt): Offsets {
+  return new Map([[r.group, new Map([[r.topic, new Map([[0, { offset: '0', metadata: r.nonce }]])]])]]);
+}
 
 /** A receipt committed with a transaction that carries no consumed offsets: one nonce per attempt. */
 interface Receipt {
