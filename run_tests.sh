@@ -32,6 +32,7 @@ run_suite intake services/intake
 run_suite provider-dispatch services/provider-dispatch
 run_suite compensation services/compensation
 run_suite compare tools/compare
+run_suite cutover tools/cutover
 run_suite lag services/lag
 run_suite dlt tools/dlt
 run_suite bench tools/bench

@@ -23,6 +23,7 @@ function sources(dir: string): string[] {
 const CODE_DIRS = [
   'packages/kit/src',
   'mocks/provider/src',
+  'tools/cutover/src',
   ...readdirSync(join(ROOT, 'services')).map((s) => `services/${s}/src`),
 ];
 

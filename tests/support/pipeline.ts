@@ -154,20 +154,19 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
   };
   const intakeLogs = capture(join(ROOT, 'logs', 'tests', `${prefix}.intake.log`));
   const dispatchLogs = capture(join(ROOT, 'logs', 'tests', `${prefix}.dispatch.log`));
-  const intake = createIntake(
-    config(intakeConfigSchema, {
-      ...common,
-      INTAKE_HTTP_PORT: '0',
-      INTAKE_API_KEYS: API_KEY,
-      GROUP_PREFIX: `${prefix}.intake`,
-      PROJECTION_PREFIX: projectionPrefix,
-      ...opts.intake,
-    }),
-    {
-      topics,
-      logger: createLogger({ service: 'intake', level: 'debug', destination: intakeLogs.destination }),
-    },
-  );
+  const intakeEnv: Record<string, string> = {
+    ...common,
+    INTAKE_HTTP_PORT: '0',
+    INTAKE_API_KEYS: API_KEY,
+    GROUP_PREFIX: `${prefix}.intake`,
+    PROJECTION_PREFIX: projectionPrefix,
+    TOPIC_PREFIX: `${prefix}.`,
+    ...opts.intake,
+  };
+  const intake = createIntake(config(intakeConfigSchema, intakeEnv), {
+    topics,
+    logger: createLogger({ service: 'intake', level: 'debug', destination: intakeLogs.destination }),
+  });
   const dispatchEnv: Record<string, string> = {
     ...common,
     PROVIDER_URL: mockUrl,
@@ -316,6 +315,8 @@ export async function startPipeline(name: string, opts: PipelineOptions = {}) {
     topics,
     intake,
     dispatch,
+    /** Another intake of this pipeline can run as a child process with it (set INTAKE_HTTP_PORT). */
+    intakeEnv,
     dispatchEnv,
     compensationEnv,
     mockUrl,

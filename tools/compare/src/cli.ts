@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// booking-compare: Project A (legacy) then Project B (pipeline) over the same cases; writes
-// results/, logs/log_pre.txt, logs/log_post.txt and compare_report.md. Exit 0 only if every
-// Project B case matches its expectation. run_all.sh calls it; docs/comparison.md explains it.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+// booking-compare: Project A (legacy) then Project B (pipeline) over the same cases; writes
+// results/, logs/log_pre.txt, logs/log_post.txt and compare_report.md. Exit 0 only if every
+// Project B case matches its expectation. run_all.sh calls it; docs/comparison.md explains it.
+import { compareLive, statusReader } from '@booking/cutover';
 import { createLogger } from '@booking/kit';
 import { buildMockApp, mockOptionsFromEnv } from '@booking/provider-mock';
 import pino from 'pino';
@@ -109,7 +110,6 @@ const shadowTarget: ShadowTarget | undefined = values.shadow
         apiKey: env('SHADOW_INTAKE_API_KEY'),
       },
       providerUrl: env('SANDBOX_PROVIDER_URL', 'http://127.0.0.1:4011'),
-      journalPath: join(values.logs, 'mirror.jsonl'),
     }
   : undefined;
 if (shadowTarget?.providerUrl === providerUrl)
@@ -231,6 +231,7 @@ if (projects.includes('B')) {
 const sections: string[] = [];
 const a0 = results.find((r) => r.project === 'A');
 if (shadowTarget && a0) {
+  shadowTarget.journalDir = join(values.logs, 'mirror', runId);
   // The legacy serves the same requests again, now through the mirror that copies each booking to
   // the shadow deployment; the first legacy run is the noise baseline (fields that differ by
   // themselves between two legacy runs of the same requests).
@@ -250,7 +251,19 @@ if (shadowTarget && a0) {
     shadow: mirrored.shadow,
   });
   await write(join(values.results, 'shadow_report.json'), report);
-  sections.push(renderShadowSection(report, mirrored));
+  // The live comparison a cutover runs (npm run shadow-report), over this run's mirror journal and
+  // the shadow's status API: the harness is one of its clients.
+  const live = await compareLive(
+    {
+      journalDir: shadowTarget.journalDir!,
+      comparisonsPath: join(shadowTarget.journalDir!, 'comparisons.jsonl'),
+      status: statusReader(shadowTarget.intake.url, shadowTarget.intake.apiKey),
+      boundMs: 0,
+    },
+    { minDays: 0 },
+  );
+  await write(join(values.results, 'shadow_live_report.json'), live);
+  sections.push(renderShadowSection(report, mirrored, live));
   timing.shadow = Number(((Date.now() - ts) / 1000).toFixed(2));
   process.stderr.write(
     `shadow: ${mirrored.pairs.length} requests mirrored; ${report.counts.match} match, ${report.counts.mismatch} mismatch, ` +

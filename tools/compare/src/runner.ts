@@ -1,6 +1,7 @@
 // Runs one project over the canonical cases and then the generated load, and turns what the client
 // saw, what the project recorded and what the provider holds into results (docs/comparison.md).
 import { readFile } from 'node:fs/promises';
+import { isDropped, type Mirror, type MirroredPair, startMirror } from '@booking/cutover';
 import type { Logger } from '@booking/kit';
 import pLimit from 'p-limit';
 import { type Attempt, type CaseRun, runCase, type Target } from './client.js';
@@ -8,7 +9,6 @@ import type { Expectation, ExpectationFile, TestCase, TestDataFile } from './dat
 import { mismatches, OUTCOME_KEYS } from './expect.js';
 import type { GeneratedCase } from './generate.js';
 import { startLegacy } from './legacy-process.js';
-import { type Mirror, type MirroredPair, startMirror } from './mirror.js';
 import {
   type CaseResult,
   type LegacyRecord,
@@ -201,8 +201,8 @@ export interface ShadowTarget {
   intake: IntakeApi;
   /** The sandbox provider the shadow books at. */
   providerUrl: string;
-  /** The mirror's journal (JSON lines: each request's legacy answer and shadow answer). */
-  journalPath?: string;
+  /** The mirror's journal directory (JSON lines: each request's legacy answer and shadow answer). */
+  journalDir?: string;
 }
 
 /**
@@ -215,7 +215,7 @@ export async function runLegacyMirrored(
   shadow: ShadowTarget,
 ): Promise<{ legacy: ProjectResults; shadow: ProjectResults; pairs: MirroredPair[] }> {
   const { results, sent, pairs } = await legacyPhase(ctx, setup, shadow);
-  const byRequest = new Map(pairs.map((p) => [p.requestId, p]));
+  const byRequest = new Map(pairs.map((p) => [p.clientRequestId ?? p.requestId, p]));
   const copies = sent.map((s) => ({ ...s, run: shadowRun(s.run, byRequest) }));
   const startedAt = Date.parse(results.started_at);
   const cases = await settlePipeline(ctx, 'shadow', copies, shadow.intake, shadow.providerUrl);
@@ -233,11 +233,16 @@ export function shadowRun(run: CaseRun, pairs: Map<string, MirroredPair>): CaseR
       for (const a of send.attempts) {
         const answer = pairs.get(a.requestId)?.shadow;
         if (!answer) continue;
-        if ('dropped' in answer) {
-          attempts.push({ ...a, endedAt: answer.at, outcome: 'network', error: 'dropped by the mirror' });
+        if (isDropped(answer)) {
+          attempts.push({
+            ...a,
+            endedAt: answer.at,
+            outcome: 'network',
+            error: `dropped by the mirror (${answer.dropped})`,
+          });
           continue;
         }
-        const outcome = answer.status ?? (answer.error === 'timeout' ? 'timeout' : 'network');
+        const outcome = answer.status ?? 'network';
         attempts.push({
           ...a,
           endedAt: answer.at,
@@ -275,7 +280,8 @@ async function legacyPhase(
         legacyUrl: legacy.url,
         shadowUrl: shadow.intake.url,
         shadowApiKey: shadow.intake.apiKey,
-        ...(shadow.journalPath ? { journalPath: shadow.journalPath } : {}),
+        ...(shadow.journalDir ? { journalDir: shadow.journalDir } : {}),
+        retainPairs: true,
         logger: log,
       });
     }

@@ -2,17 +2,20 @@
 // copy of each booking request by the mirror in front of the legacy, runner.runLegacyMirrored) the
 // candidate, joined by request id; another legacy run over the same requests is the noise baseline.
 // The rules name the known, accepted differences.
-import type { MirroredPair } from './mirror.js';
-import type { CaseResult } from './outcome.js';
-import type { ProjectResults } from './runner.js';
 import {
   flatten,
   type IgnoreRule,
+  isDropped,
+  type LiveReport,
+  type MirroredPair,
   noiseBaseline,
   type Outcome,
+  renderLiveReport,
   type ShadowReport,
   shadowReport,
-} from './shadow.js';
+} from '@booking/cutover';
+import type { CaseResult } from './outcome.js';
+import type { ProjectResults } from './runner.js';
 
 const TERMINAL = new Set(['CONFIRMED', 'REJECTED', 'FAILED', 'COMPENSATED', 'INVALID']);
 
@@ -86,16 +89,15 @@ export interface MirrorRun {
 }
 
 function mirrorLine(m: MirrorRun): string {
-  const copies = { answered: 0, failed: 0, dropped: 0 };
+  const copies = { answered: 0, dropped: 0 };
   for (const p of m.pairs) {
     if (!p.shadow) continue;
-    if ('dropped' in p.shadow) copies.dropped++;
-    else if (p.shadow.error) copies.failed++;
+    if (isDropped(p.shadow)) copies.dropped++;
     else copies.answered++;
   }
   const s = m.shadow.summary;
   return `The mirror in front of the legacy copied ${m.pairs.length} booking requests (every client attempt) to
-the shadow deployment: ${copies.answered} answered, ${copies.failed} failed, ${copies.dropped} dropped. Judged on
+the shadow deployment: ${copies.answered} answered, ${copies.dropped} dropped. Judged on
 outcomes against the pipeline's own expectations (its answers went to the mirror, and the client
 retried on the legacy's), the shadow got ${s.correct}/${s.total} cases right, with ${s.duplicate_bookings}
 duplicate and ${s.ghost_bookings} ghost bookings at the sandbox (results/shadow_results.json).
@@ -103,7 +105,7 @@ duplicate and ${s.ghost_bookings} ghost bookings at the sandbox (results/shadow_
 `;
 }
 
-export function renderShadowSection(r: ShadowReport, mirror?: MirrorRun): string {
+export function renderShadowSection(r: ShadowReport, mirror?: MirrorRun, live?: LiveReport): string {
   const pct = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(1)} %`);
   const rows = Object.entries(r.by_scenario)
     .map(([s, v]) => `| ${s} | ${v.requests} | ${v.match} | ${v.mismatch} | ${pct(v.match_rate)} |`)
@@ -140,5 +142,17 @@ by themselves and are never counted: ${r.noise.noisy.map((p) => `\`${p}\``).join
 **Cutover gate**: at least ${g.required_compared} compared requests and a one-sided 95 % upper bound
 of the mismatch rate ≤ ${(g.max_rate * 100).toFixed(1)} % (zero mismatches over 3,000 requests gives
 3/3000 = 0.1 %, the rule of three). This run: ${g.compared} compared, ${g.mismatches} mismatches,
-bound ${g.upper_bound_95 === null ? '–' : `${(g.upper_bound_95 * 100).toFixed(2)} %`}: **${g.passed ? 'passed' : 'not passed'}**.`;
+bound ${g.upper_bound_95 === null ? '–' : `${(g.upper_bound_95 * 100).toFixed(2)} %`}: **${g.passed ? 'passed' : 'not passed'}**.
+${
+  live
+    ? `
+The same comparison as a cutover runs it on live traffic (\`npm run shadow-report\`: the mirror's
+journal against the shadow's status API, nothing from this harness; results/shadow_live_report.json):
+
+\`\`\`text
+${renderLiveReport(live).trim()}
+\`\`\`
+`
+    : ''
+}`;
 }

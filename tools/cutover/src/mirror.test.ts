@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from '@booking/kit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Mirror, startMirror } from './mirror.js';
+import { journalFile } from './journal.js';
+import { COPY_LIMIT_BYTES, type Mirror, startMirror } from './mirror.js';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 interface Stub {
@@ -54,13 +55,14 @@ async function setup(legacy: Handler, shadow: Handler, extra: { maxInFlight?: nu
     legacyUrl: l.url,
     shadowUrl: s.url,
     shadowApiKey: 'shadow-key',
-    journalPath: join(dir, 'pairs.jsonl'),
+    journalDir: dir,
+    retainPairs: true,
     registry,
     ...extra,
   });
   open.push(mirror, { close: () => l.server.closeAllConnections() }, l.server, s.server);
   open.push({ close: () => s.server.closeAllConnections() });
-  return { l, s, mirror, registry, journal: join(dir, 'pairs.jsonl') };
+  return { l, s, mirror, registry, journal: journalFile(dir, Date.now()) };
 }
 
 describe('mirror', () => {
@@ -85,11 +87,13 @@ describe('mirror', () => {
     expect(s.seen[0]!.headers).toMatchObject({
       authorization: 'Bearer shadow-key',
       'idempotency-key': 'k-1',
-      'x-request-id': 'req-1',
     });
     const pair = mirror.pairs()[0]!;
+    // The join key is the mirror's own id, sent to the shadow; the client's is kept beside it.
+    expect(s.seen[0]!.headers['x-request-id']).toBe(pair.requestId);
+    expect(pair.requestId).not.toBe('req-1');
     expect(pair).toMatchObject({
-      requestId: 'req-1',
+      clientRequestId: 'req-1',
       legacy: { status: 201, id: 'legacy-1' },
       shadow: { status: 202, id: 'apt-1' },
     });
@@ -136,14 +140,14 @@ describe('mirror', () => {
     expect((await send('second')).status).toBe(201);
     const [first, second] = mirror.pairs();
     expect(first!.shadow).toBeUndefined(); // the client has its answer; the shadow's copy is still held
-    expect(second!.shadow).toMatchObject({ dropped: true });
+    expect(second!.shadow).toMatchObject({ dropped: 'saturated' });
     release();
     expect(await mirror.drain(5000)).toBe(true);
     expect(first!.shadow).toMatchObject({ status: 202, id: 'apt-3' });
     expect(s.seen).toHaveLength(1);
     const metrics = await registry.metrics();
-    expect(metrics).toContain('mirror_shadow_copies_total{outcome="dropped"} 1');
-    expect(metrics).toContain('mirror_shadow_copies_total{outcome="answered"} 1');
+    expect(metrics).toContain('mirror_shadow_copies_total{outcome="dropped",reason="saturated"} 1');
+    expect(metrics).toContain('mirror_shadow_copies_total{outcome="answered",reason=""} 1');
   });
 
   it('passes reads through without mirroring them', async () => {
@@ -156,5 +160,61 @@ describe('mirror', () => {
     expect(await mirror.drain(1000)).toBe(true);
     expect(s.seen).toHaveLength(0);
     expect(mirror.pairs()).toEqual([]);
+  });
+
+  it('counts copies as dropped while the shadow is down, and the legacy answers as before', async () => {
+    const { s, mirror, registry } = await setup(
+      (_req, _b, res) => json(res, 201, { id: 'legacy-5', status: 'CONFIRMED' }),
+      (_req, _b, res) => json(res, 202, { appointmentId: 'apt-5' }),
+    );
+    s.server.closeAllConnections();
+    await new Promise<void>((r) => s.server.close(() => r()));
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${mirror.url}/appointments`, { method: 'POST', headers, body: booking });
+      expect(res.status).toBe(201);
+      expect(await res.json()).toEqual({ id: 'legacy-5', status: 'CONFIRMED' });
+    }
+    expect(await mirror.drain(5000)).toBe(true);
+    expect(mirror.pairs().map((p) => p.shadow)).toEqual([
+      expect.objectContaining({ dropped: 'unreachable' }),
+      expect.objectContaining({ dropped: 'unreachable' }),
+      expect.objectContaining({ dropped: 'unreachable' }),
+    ]);
+    expect(await registry.metrics()).toContain(
+      'mirror_shadow_copies_total{outcome="dropped",reason="unreachable"} 3',
+    );
+  });
+
+  it('passes a body over the copy limit to the legacy whole, and drops only its copy', async () => {
+    const { l, s, mirror } = await setup(
+      (_req, body, res) => json(res, 400, { error: 'MISSING_FIELDS', got: body.length }),
+      (_req, _b, res) => json(res, 202, { appointmentId: 'apt-6' }),
+    );
+    const big = 'x'.repeat(COPY_LIMIT_BYTES + 10);
+    const res = await fetch(`${mirror.url}/appointments`, { method: 'POST', headers, body: big });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: 'MISSING_FIELDS', got: big.length });
+    expect(await mirror.drain(5000)).toBe(true);
+    expect(l.seen[0]!.body).toHaveLength(big.length);
+    expect(s.seen).toHaveLength(0);
+    expect(mirror.pairs()[0]).toMatchObject({ legacy: { status: 400 }, shadow: { dropped: 'too-large' } });
+  });
+
+  it("keeps the legacy's headers as it wrote them, and ignores a hostile client request id", async () => {
+    const { mirror } = await setup(
+      (_req, _b, res) =>
+        res.writeHead(201, ['X-Legacy-Thing', 'a', 'Set-Cookie', 'x=1', 'Set-Cookie', 'y=2']).end('{}'),
+      (_req, _b, res) => json(res, 202, { appointmentId: 'apt-7' }),
+    );
+    const res = await fetch(`${mirror.url}/appointments`, {
+      method: 'POST',
+      headers: { ...headers, 'x-request-id': 'bad id; '.repeat(50) },
+      body: booking,
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('x-legacy-thing')).toBe('a');
+    expect(res.headers.getSetCookie()).toEqual(['x=1', 'y=2']);
+    expect(await mirror.drain(5000)).toBe(true);
+    expect(mirror.pairs()[0]!.clientRequestId).toBeUndefined();
   });
 });

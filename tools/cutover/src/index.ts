@@ -1,0 +1,4 @@
+export * from './compare-live.js';
+export * from './journal.js';
+export * from './mirror.js';
+export * from './shadow.js';
