@@ -9,6 +9,8 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app /app
+# Where audit writes its trail and the services their reports (a volume in docker-compose.yml).
+RUN mkdir -p /app/logs /app/results && chown node:node /app/logs /app/results
 ARG ENTRY=services/intake/dist/main.js
 ENV ENTRY=${ENTRY}
 USER node

@@ -30,6 +30,19 @@ stack_up_and_bootstrap() {
 
 # The lag page's browser test drives Debian's Chromium (playwright-core with executablePath). A fresh
 # machine of this kind does not have it: install it from Debian's packages when we can.
+# Debian's docker-compose (1.29): the compose file's test runs `docker-compose config`, which needs
+# no Docker engine.
+ensure_docker_compose() {
+  local bin=${DOCKER_COMPOSE:-/usr/bin/docker-compose}
+  [[ -x "$bin" ]] && return 0
+  step "docker-compose for the compose file's test (Debian package)"
+  if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-compose >/dev/null ||
+      { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-compose >/dev/null; }
+  fi
+  [[ -x "$bin" ]] || { echo "docker-compose is needed at $bin (set DOCKER_COMPOSE); install the docker-compose package" >&2; return 1; }
+}
+
 ensure_chromium() {
   local bin=${CHROMIUM_PATH:-/usr/bin/chromium}
   [[ -x "$bin" ]] && return 0

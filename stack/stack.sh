@@ -28,12 +28,16 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STATE=${STACK_STATE_DIR:-$ROOT/.stack}
 LOGS=$ROOT/logs/stack
+# Versions, ports and entry points come from stack/manifest.json (also read by docker-compose.yml,
+# generated from it, and by the tests' setup): one description of the parts.
+manifest() { node "$ROOT/stack/manifest.mjs" "$@"; }
 KAFKA_HOST=127.0.0.1
-KAFKA_PORT=9092
-CONTROLLER_PORT=9093
-REGISTRY_PORT=8081
+KAFKA_VERSION=$(manifest get kafka.version)
+KAFKA_PORT=$(manifest get kafka.port)
+CONTROLLER_PORT=$(manifest get kafka.controllerPort)
+REGISTRY_PORT=$(manifest get registry.port)
 # The project's own Redis, not the machine's 6379 (which may keep nothing on disk): issue 14.
-REDIS_PORT=${STACK_REDIS_PORT:-6390}
+REDIS_PORT=${STACK_REDIS_PORT:-$(manifest get redis.port)}
 UP_TIMEOUT_S=${STACK_UP_TIMEOUT_S:-180}
 DOWN_TIMEOUT_S=${STACK_DOWN_TIMEOUT_S:-30}
 
@@ -183,12 +187,14 @@ redis_down() {
 # ---------------------------------------------------------------- Kafka (KRaft, one node)
 kafka_classpath() {
   local cp=$STATE/kafka/classpath.txt pom=$ROOT/stack/kafka/pom.xml
-  if [[ ! -s "$cp" || "$pom" -nt "$cp" ]]; then
+  if [[ ! -s "$cp" || "$pom" -nt "$cp" || "$(cat "$cp.version" 2>/dev/null)" != "$KAFKA_VERSION" ]]; then
     need mvn "install Maven (Debian: maven) or use STACK=docker"
     log "kafka: resolving the broker jars with Maven (first time only)"
     mkdir -p "$STATE/kafka"
-    mvn -q -B -f "$pom" dependency:build-classpath -Dmdep.outputFile="$cp" >"$LOGS/kafka-maven.log" 2>&1 ||
-      { tail -n 20 "$LOGS/kafka-maven.log" >&2; die "Maven could not resolve Kafka; see $LOGS/kafka-maven.log"; }
+    mvn -q -B -f "$pom" dependency:build-classpath -Dkafka.version="$KAFKA_VERSION" -Dmdep.outputFile="$cp" \
+      >"$LOGS/kafka-maven.log" 2>&1 ||
+      { tail -n 20 "$LOGS/kafka-maven.log" >&2; die "Maven could not resolve Kafka $KAFKA_VERSION; see $LOGS/kafka-maven.log"; }
+    echo "$KAFKA_VERSION" >"$cp.version"
   fi
   cat "$cp"
 }
@@ -326,26 +332,12 @@ registry_up() {
 }
 
 # ---------------------------------------------------------------- the mock and the services (--all)
-# name|port|entry point (built JavaScript). Health: GET /healthz on the port.
-SERVICES=(
-  "provider-mock|4010|mocks/provider/dist/main.js"
-  "intake|3000|services/intake/dist/main.js"
-  "provider-dispatch|3001|services/provider-dispatch/dist/main.js"
-  "audit|3002|services/audit/dist/main.js"
-  "compensation|3003|services/compensation/dist/main.js"
-  "reconciler|3004|services/reconciler/dist/main.js"
-  "lag|3100|services/lag/dist/main.js"
-)
+# name|port|entry point (built JavaScript), from the manifest. Health: GET /healthz on the port.
+mapfile -t SERVICES < <(manifest services)
 
 # Second instances (up --all --instances 2): the same five services, same groups, other ports.
 # name|port|entry|the variable that sets its port
-SECOND_SERVICES=(
-  "intake-2|3020|services/intake/dist/main.js|INTAKE_HTTP_PORT"
-  "provider-dispatch-2|3021|services/provider-dispatch/dist/main.js|DISPATCH_HTTP_PORT"
-  "audit-2|3022|services/audit/dist/main.js|AUDIT_HTTP_PORT"
-  "compensation-2|3023|services/compensation/dist/main.js|COMPENSATION_HTTP_PORT"
-  "reconciler-2|3024|services/reconciler/dist/main.js|RECONCILER_HTTP_PORT"
-)
+mapfile -t SECOND_SERVICES < <(manifest second)
 instance_count() { cat "$STATE/instances" 2>/dev/null || echo 1; }
 second_env() {
   service_env
@@ -359,17 +351,12 @@ second_env() {
 
 # The shadow deployment (--shadow): the same five services in SHADOW_MODE, and the sandbox mock
 # they book at. Production here is the mock on :4010, so that is what the shadow refuses.
-SHADOW_SERVICES=(
-  "sandbox-mock|4011|mocks/provider/dist/main.js"
-  "shadow-intake|3010|services/intake/dist/main.js"
-  "shadow-provider-dispatch|3011|services/provider-dispatch/dist/main.js"
-  "shadow-audit|3012|services/audit/dist/main.js"
-  "shadow-compensation|3013|services/compensation/dist/main.js"
-  "shadow-reconciler|3014|services/reconciler/dist/main.js"
-)
-SANDBOX_URL=http://127.0.0.1:4011
+mapfile -t SHADOW_SERVICES < <(manifest shadow)
+MOCK_PORT_MAIN=$(manifest port provider-mock)
+SANDBOX_PORT=$(manifest port sandbox-mock)
+SANDBOX_URL=http://127.0.0.1:$SANDBOX_PORT
 
-production_provider_url() { echo "${PROVIDER_URL:-http://127.0.0.1:4010}"; }
+production_provider_url() { echo "${PROVIDER_URL:-http://127.0.0.1:$MOCK_PORT_MAIN}"; }
 # The shadow's Redis: production's server, database 1 (SHADOW_REDIS_URL to choose another).
 shadow_redis_url() {
   local host port db
@@ -392,10 +379,20 @@ shadow_env() {
   export PRODUCTION_REDIS_URL=$REDIS_URL REDIS_URL
   REDIS_URL=$(shadow_redis_url)
   export PROVIDER_URL=$SANDBOX_URL PROVIDER_TOKEN=$SANDBOX_PROVIDER_TOKEN INTAKE_API_KEY=$SHADOW_INTAKE_API_KEY
-  export MOCK_PORT=4011 INTAKE_HTTP_PORT=3010 DISPATCH_HTTP_PORT=3011 AUDIT_HTTP_PORT=3012
-  export COMPENSATION_HTTP_PORT=3013 RECONCILER_HTTP_PORT=3014
+  local v
+  while IFS= read -r v; do export "${v?}"; done < <(manifest shadow-env)
   export AUDIT_LOG_PATH=logs/shadow/audit.jsonl INVARIANTS_REPORT_PATH=results/shadow/invariants.json
   mkdir -p "$ROOT/logs/shadow"
+}
+
+# listing NAME|PORT|…: "name :port, name :port" for the log.
+listing() {
+  local s name port out=()
+  for s in "$@"; do
+    IFS='|' read -r name port _ <<<"$s"
+    out+=("$name :$port")
+  done
+  (IFS=,; echo "${out[*]}" | sed 's/,/, /g')
 }
 
 service_answers() { curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$1/healthz" 2>/dev/null; }
@@ -445,7 +442,7 @@ services_up() {
   ensure_built "${SERVICES[@]}"
   (cd "$ROOT" && service_env && node packages/kit/dist/bin/bootstrap.js >/dev/null 2>>"$LOGS/bootstrap.log") ||
     die "creating topics / registering schemas failed; see $LOGS/bootstrap.log"
-  if ! service_answers 4010 && [[ "$(production_provider_url)" == "http://127.0.0.1:4010" ]]; then
+  if ! service_answers "$MOCK_PORT_MAIN" && [[ "$(production_provider_url)" == "http://127.0.0.1:$MOCK_PORT_MAIN" ]]; then
     # A new mock is a provider with an empty memory: the pipeline's local state (status projection,
     # idempotency claims, locks) about bookings it no longer holds would only be noise. Local only.
     reset_local_state "$(redis_url)"
@@ -464,7 +461,7 @@ shadow_up() {
   (cd "$ROOT" && shadow_env && node packages/kit/dist/bin/bootstrap.js >/dev/null 2>>"$LOGS/bootstrap.log") ||
     die "creating the .shadow topics failed; see $LOGS/bootstrap.log"
   # A new sandbox: the shadow's own local state goes with it (its Redis database only).
-  service_answers 4011 || reset_local_state "$(shadow_redis_url)" logs/shadow/audit.jsonl
+  service_answers "$SANDBOX_PORT" || reset_local_state "$(shadow_redis_url)" logs/shadow/audit.jsonl
   start_set shadow_env "${SHADOW_SERVICES[@]}"
 }
 
@@ -553,11 +550,11 @@ cmd_up() {
   fi
   if ((all)); then
     services_up
-    log "all up in $((SECONDS - t0))s: provider mock :4010, intake :3000, provider-dispatch :3001, audit :3002, compensation :3003, reconciler :3004, lag page :3100$( (($(instance_count) == 2)) && echo "; second instances :3020-3024")"
+    log "all up in $((SECONDS - t0))s: $(listing "${SERVICES[@]}")$( (($(instance_count) == 2)) && echo "; second instances: $(listing "${SECOND_SERVICES[@]}")")"
   fi
   if ((shadow)); then
     shadow_up
-    log "shadow up in $((SECONDS - t0))s: sandbox mock :4011, shadow intake :3010 (provider-dispatch :3011, audit :3012, compensation :3013, reconciler :3014), Redis $(shadow_redis_url)"
+    log "shadow up in $((SECONDS - t0))s: $(listing "${SHADOW_SERVICES[@]}"), Redis $(shadow_redis_url)"
   fi
 }
 
@@ -570,8 +567,8 @@ cmd_status() {
   for s in "${SERVICES[@]}" "${SECOND_SERVICES[@]}" "${SHADOW_SERVICES[@]}"; do
     IFS='|' read -r name port entry <<<"$s"
     how="up --all"
-    [[ "$port" == 4011 || "$port" == 301? ]] && how="up --shadow"
-    [[ "$port" == 302? ]] && how="up --all --instances 2"
+    printf '%s\n' "${SHADOW_SERVICES[@]}" | grep -q "^$name|" && how="up --shadow"
+    [[ "$name" == *-2 ]] && how="up --all --instances 2"
     if service_answers "$port"; then log "$(printf '%-25s' "$name") up    :$port"
     elif pid_alive "$STATE/$name.pid"; then log "$(printf '%-25s' "$name") DOWN  :$port (running, not healthy; log: logs/$name.log)"; ok=1
     else log "$(printf '%-25s' "$name") off   (./stack/stack.sh $how starts it)"; fi
@@ -608,7 +605,7 @@ cmd_env() {
     echo "SCHEMA_REGISTRY_URL=$(registry_url)"
     echo "REDIS_URL=$(redis_url)"
     echo "PROVIDER_URL=$(production_provider_url)"
-    echo "SHADOW_INTAKE_URL=http://127.0.0.1:3010"
+    echo "SHADOW_INTAKE_URL=http://127.0.0.1:$(manifest port shadow-intake)"
     echo "SANDBOX_PROVIDER_URL=$SANDBOX_URL"
     echo "SHADOW_REDIS_URL=$(shadow_redis_url)"
     cat "$STATE/secrets.env"

@@ -60,41 +60,27 @@ let topicsBefore = new Set<string>();
 async function fromTestcontainers(): Promise<StackEnv> {
   const { GenericContainer, Network, Wait } = await import('testcontainers');
   const network = await new Network().start();
-  const kafka = await new GenericContainer(process.env.KAFKA_IMAGE ?? 'apache/kafka:4.1.1')
+  // Images, ports and the broker's settings from stack/manifest.json, as stack.sh and compose use them.
+  const { manifest: m, kafkaContainerEnv } = await import('../../stack/manifest.mjs');
+  const kafka = await new GenericContainer(process.env.KAFKA_IMAGE ?? m.kafka.image)
     .withNetwork(network)
     .withNetworkAliases('kafka')
-    .withExposedPorts({ container: 9092, host: 9092 })
-    .withEnvironment({
-      KAFKA_NODE_ID: '1',
-      KAFKA_PROCESS_ROLES: 'broker,controller',
-      KAFKA_LISTENERS: 'PLAINTEXT://:9092,INTERNAL://:29092,CONTROLLER://:9093',
-      KAFKA_ADVERTISED_LISTENERS: 'PLAINTEXT://127.0.0.1:9092,INTERNAL://kafka:29092',
-      KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT',
-      KAFKA_INTER_BROKER_LISTENER_NAME: 'INTERNAL',
-      KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
-      KAFKA_CONTROLLER_QUORUM_VOTERS: '1@kafka:9093',
-      KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
-      KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
-      KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
-      KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
-      KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
-    })
+    .withExposedPorts({ container: m.kafka.port, host: m.kafka.port })
+    .withEnvironment(kafkaContainerEnv())
     .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
     .start();
-  const registry = await new GenericContainer(
-    process.env.REGISTRY_IMAGE ?? 'apicurio/apicurio-registry:3.1.7',
-  )
+  const registry = await new GenericContainer(process.env.REGISTRY_IMAGE ?? m.registry.image)
     .withNetwork(network)
     .withEnvironment({
       APICURIO_STORAGE_KIND: 'kafkasql',
-      APICURIO_KAFKASQL_BOOTSTRAP_SERVERS: 'kafka:29092',
+      APICURIO_KAFKASQL_BOOTSTRAP_SERVERS: `kafka:${m.kafka.internalPort}`,
     })
-    .withExposedPorts(8080)
-    .withWaitStrategy(Wait.forHttp('/apis/ccompat/v7/subjects', 8080))
+    .withExposedPorts(m.registry.containerPort)
+    .withWaitStrategy(Wait.forHttp(`${m.registry.path}/subjects`, m.registry.containerPort))
     .start();
-  const redis = await new GenericContainer(process.env.REDIS_IMAGE ?? 'redis:7.4')
-    .withCommand(['redis-server', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'])
-    .withExposedPorts(6379)
+  const redis = await new GenericContainer(process.env.REDIS_IMAGE ?? m.redis.image)
+    .withCommand(['redis-server', ...m.redis.args])
+    .withExposedPorts(m.redis.containerPort)
     .start();
   stopContainers = async () => {
     await Promise.all([redis.stop(), registry.stop()]);
@@ -102,9 +88,9 @@ async function fromTestcontainers(): Promise<StackEnv> {
     await network.stop();
   };
   return {
-    kafkaBrokers: '127.0.0.1:9092',
-    schemaRegistryUrl: `http://${registry.getHost()}:${registry.getMappedPort(8080)}/apis/ccompat/v7`,
-    redisUrl: `redis://${redis.getHost()}:${redis.getMappedPort(6379)}`,
+    kafkaBrokers: `127.0.0.1:${m.kafka.port}`,
+    schemaRegistryUrl: `http://${registry.getHost()}:${registry.getMappedPort(m.registry.containerPort)}${m.registry.path}`,
+    redisUrl: `redis://${redis.getHost()}:${redis.getMappedPort(m.redis.containerPort)}`,
     origin: 'testcontainers',
   };
 }

@@ -140,7 +140,9 @@ export async function startMirror(o: MirrorOptions, port = 0, host = '127.0.0.1'
   let outstanding = 0;
   let shadowInFlight = 0;
   let lastLegacyError: MirrorState['lastLegacyError'];
-  const journal: Journal | undefined = o.journalDir ? openJournal(o.journalDir, o.instance, o.logger) : undefined;
+  const journal: Journal | undefined = o.journalDir
+    ? openJournal(o.journalDir, o.instance, o.logger)
+    : undefined;
   const registers = o.registry ? [o.registry] : [];
   const requests = new Counter({
     name: 'mirror_requests_total',
