@@ -37,6 +37,8 @@ describe('booking flow', () => {
     const id = await submitOk(cal('cal-immediate-'));
     const view = await p.waitForState(id, 'CONFIRMED');
     expect(path(view.history)).toEqual(['REQUESTED', 'DISPATCHING', 'CONFIRMED']);
+    // The trail names the door the request came in by (it said "via Kafka" for HTTP once).
+    expect(view.history[0]).toMatchObject({ reason: 'accepted via HTTP' });
     const ledger = await p.ledger(id);
     expect(ledger).toHaveLength(1);
     expect(ledger[0]).toMatchObject({ status: 'CONFIRMED', bookingId: view.bookingId });

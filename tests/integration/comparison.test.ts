@@ -2,6 +2,8 @@
 // Redis: the legacy reconstruction reproduces every failure expected_prechange.json predicts (the
 // hypothesis chains of docs/design.md), and the pipeline meets expected_postchange.json on every
 // canonical case and on generated load.
+
+import { writeFileSync } from 'node:fs';
 import {
   type ExpectationFile,
   generateLoad,
@@ -9,6 +11,7 @@ import {
   loadTestData,
   type ProjectResults,
   type RunContext,
+  renderEvidence,
   runLegacy,
   runPipeline,
   type TestDataFile,
@@ -90,5 +93,29 @@ describe('Project A vs Project B over the canonical cases', () => {
     expect(missed).toEqual([]);
     expect(b.cases).toHaveLength(data.cases.length + 60);
     expect(b.summary.idempotency_assertions.passed).toBe(b.summary.idempotency_assertions.checked);
+  });
+
+  it("the report's evidence shows, per wrong legacy case, its rows, the provider's answers and the pipeline's trail", () => {
+    const legacy = (id: string) => a.cases.find((c) => c.case_id === id)!;
+    // C09 (ghost): the provider booked three times, the legacy recorded failures.
+    const ghost = legacy('C09').evidence?.legacy;
+    expect(ghost?.requests.length).toBeGreaterThanOrEqual(3);
+    expect(ghost?.rows.every((r) => r.status === 'FAILED')).toBe(true);
+    expect(ghost?.provider.length).toBeGreaterThanOrEqual(3);
+    // C02 (pending): the legacy crashed while the case ran; its supervisor's lines say so.
+    expect(legacy('C02').evidence?.legacy?.log.some((l) => l.service === 'legacy-supervisor')).toBe(true);
+    // A case the legacy gets right carries no evidence.
+    expect(a.cases.filter((c) => c.correct === true && c.evidence)).toEqual([]);
+    const trail = b.cases.find((c) => c.case_id === 'C09')!.evidence?.pipeline;
+    expect(trail?.appointmentIds).toHaveLength(1);
+    expect(trail?.trail.at(-1)?.to).toBe(b.cases.find((c) => c.case_id === 'C09')!.final_state);
+    const text = renderEvidence(a.cases, b.cases);
+    writeFileSync(repo('logs/tests/compare-evidence.md'), text);
+    for (const id of ['C02', 'C08', 'C09', 'C11']) expect(text).toContain(`### ${id} (`);
+    // No personal data from the data file reaches the report.
+    for (const c of data.cases) {
+      const patient = (c.request.body as { patient?: Record<string, string> } | undefined)?.patient ?? {};
+      for (const v of [patient.name, patient.phone, patient.email]) if (v) expect(text).not.toContain(v);
+    }
   });
 });

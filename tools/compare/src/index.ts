@@ -3,6 +3,7 @@ export * from './aggregate.js';
 export * from './chart.js';
 export * from './client.js';
 export * from './data-file.js';
+export * from './evidence.js';
 export * from './expect.js';
 export * from './generate.js';
 export * from './legacy-process.js';

@@ -17,11 +17,15 @@ export interface LegacyProcess {
   url: string;
   /** Epoch ms of every crash (exit of the server process) so far. */
   crashes: number[];
+  /** Its log lines as it wrote them (the last LINES_KEPT), for the report's evidence. */
+  lines: { at: number; fields: Record<string, unknown> }[];
   /** Resolves once the server answers /healthz with nothing in flight; false when `boundMs` ran out. */
   waitIdle(boundMs: number): Promise<boolean>;
   stop(): Promise<void>;
 }
 
+/** Log lines kept in memory for the evidence; older ones are still in the run's log file. */
+const LINES_KEPT = 200_000;
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startLegacy(o: LegacyOptions): Promise<LegacyProcess> {
@@ -37,6 +41,7 @@ export async function startLegacy(o: LegacyOptions): Promise<LegacyProcess> {
   });
   const crashes: number[] = [];
   const log = o.logger.child({ src: 'legacy' });
+  const lines: LegacyProcess['lines'] = [];
   const relay = (line: string) => {
     let fields: Record<string, unknown>;
     try {
@@ -45,6 +50,8 @@ export async function startLegacy(o: LegacyOptions): Promise<LegacyProcess> {
       fields = { line };
     }
     const { msg, time: _t, ...rest } = fields;
+    lines.push({ at: Date.now(), fields: { ...rest, msg } });
+    if (lines.length > LINES_KEPT) lines.splice(0, lines.length - LINES_KEPT);
     if (
       rest.service === 'legacy-supervisor' &&
       typeof rest.restarts === 'number' &&
@@ -83,6 +90,7 @@ export async function startLegacy(o: LegacyOptions): Promise<LegacyProcess> {
   return {
     url,
     crashes,
+    lines,
     waitIdle,
     stop: async () => {
       if (child.exitCode !== null) return;

@@ -3,6 +3,7 @@
 
 import type { CaseRun } from './client.js';
 import type { ResponseOutcome } from './data-file.js';
+import type { LegacyEvidence, PipelineEvidence } from './evidence.js';
 import { isLive, type ProviderIndex } from './provider.js';
 
 /** What a project says happened to a case (its own records, mapped to the pipeline's states). */
@@ -44,6 +45,8 @@ export interface CaseResult {
   /** Project A, canonical cases: did the reconstruction do what expected_prechange.json predicts? */
   reproduced?: boolean | null;
   prechange_mismatches?: string[];
+  /** Canonical cases: the records behind the outcome (legacy cases that go wrong; every pipeline case). */
+  evidence?: { legacy?: LegacyEvidence; pipeline?: PipelineEvidence };
 }
 
 export type Measured = Omit<CaseResult, 'expected_state' | 'correct' | 'mismatches'>;
@@ -91,7 +94,7 @@ export interface PipelineView {
   state: string;
   attempts: number;
   bookingId?: string | null;
-  history: { from: string | null; to: string; at: string }[];
+  history: { from: string | null; to: string; at: string; reason?: string | null }[];
 }
 
 export function observePipeline(run: CaseRun, views: Map<string, PipelineView>): Observation {
@@ -128,6 +131,7 @@ export interface LegacyRecord {
   status: 'CONFIRMED' | 'FAILED';
   providerStatus?: number;
   bookingId?: string;
+  error?: string;
   updatedAt: number;
 }
 

@@ -1,5 +1,7 @@
 // compare_report.md: what a reader needs to decide on the cutover, from the two result files.
+
 import type { Delta } from './aggregate.js';
+import { renderEvidence } from './evidence.js';
 import type { CaseResult } from './outcome.js';
 import type { ProjectResults } from './runner.js';
 
@@ -235,6 +237,8 @@ ${caseDiff(a, b)}
 Why a case is not correct:
 
 ${why(a, b)}
+
+${renderEvidence(a?.cases ?? [], b?.cases ?? [])}
 
 ## Duplicate and ghost bookings
 

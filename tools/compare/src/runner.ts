@@ -1,11 +1,13 @@
 // Runs one project over the canonical cases and then the generated load, and turns what the client
 // saw, what the project recorded and what the provider holds into results (docs/comparison.md).
+
 import { readFile } from 'node:fs/promises';
 import { isDropped, type Mirror, type MirroredPair, startMirror } from '@booking/cutover';
 import type { Logger } from '@booking/kit';
 import pLimit from 'p-limit';
 import { type Attempt, type CaseRun, runCase, type Target } from './client.js';
 import type { Expectation, ExpectationFile, TestCase, TestDataFile } from './data-file.js';
+import { legacyEvidence, pipelineEvidence, wrongLegacyCases } from './evidence.js';
 import { mismatches, OUTCOME_KEYS } from './expect.js';
 import type { GeneratedCase } from './generate.js';
 import { startLegacy } from './legacy-process.js';
@@ -323,6 +325,8 @@ async function legacyPhase(
     const seen: Observation = observeLegacy(s.run, records, s.crashes);
     const r = judge(ctx, 'A', s, measure(s.run, seen, provider, s.templateId));
     logCase(log, r, s.run);
+    if (wrongLegacyCases([r]).length)
+      r.evidence = { legacy: legacyEvidence(s.run, records, legacy.lines, provider) };
     return r;
   });
   return { results: finish('A', startedAt, cases, legacy.crashes.length), sent, pairs };
@@ -388,6 +392,7 @@ async function settlePipeline(
     const m = measure(s.run, observePipeline(s.run, views), provider, s.templateId);
     const r = judge(ctx, 'B', s, m, phase === 'shadow');
     logCase(log, r, s.run);
+    if (!s.templateId && phase === 'project_b') r.evidence = { pipeline: pipelineEvidence(s.run, views) };
     return r;
   });
 }

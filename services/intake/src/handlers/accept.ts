@@ -158,7 +158,7 @@ export async function accept(
         to: 'REQUESTED',
         actor: 'intake',
         correlationId: input.correlationId,
-        reason: `accepted via ${input.scope === 'http' ? 'HTTP' : 'Kafka'}`,
+        reason: `accepted via ${input.scope.startsWith('http:') ? 'HTTP' : 'Kafka'}`,
         source: input.source,
         idempotencyKeyHash: keyHash,
         calendarId: input.request.calendarId,
