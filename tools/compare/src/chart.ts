@@ -96,8 +96,19 @@ export function decades([lo, hi]: [number, number]): number[] {
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
-    return await view.toSVG();
+    return withHoverTitles(await view.toSVG());
   } finally {
     view.finalize();
   }
+}
+
+/**
+ * Vega's static SVG says each bar's value in its aria-label only, which a browser does not show:
+ * each bar gets it as a <title> too, the tooltip a browser shows on hover when the SVG is opened.
+ */
+export function withHoverTitles(svg: string): string {
+  return svg.replace(
+    /<path aria-label="([^"]*)"( role="graphics-symbol" aria-roledescription="bar"[^>]*?)\/>/g,
+    (_m, label: string, rest: string) => `<path aria-label="${label}"${rest}><title>${label}</title></path>`,
+  );
 }
