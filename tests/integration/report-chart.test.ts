@@ -59,7 +59,7 @@ describe('the latency chart, rendered by Chromium', () => {
       await page.setContent(`<!doctype html><body style="margin:0">${svg}</body>`);
       const bars = await page.$$eval('path[aria-roledescription="bar"]', (els) =>
         els.map((el) => {
-          const box = (el as SVGGraphicsElement).getBoundingClientRect();
+          const box = el.getBoundingClientRect();
           return {
             label: el.getAttribute('aria-label') ?? '',
             title: el.querySelector('title')?.textContent ?? '',
