@@ -16,6 +16,9 @@
 #                                 --instances 2 (with --all) runs a second instance of each of the
 #                                 five services in the same consumer groups, on :3020-3024 (kept
 #                                 until down; --instances 1 goes back to one)
+#   ./stack/stack.sh up --secure  the secured stack beside the plain one (stack/secure.sh): Kafka
+#                                 over SASL_SSL (SCRAM-SHA-512), the registry behind basic auth,
+#                                 Redis over TLS with an ACL user; `env --secure` prints its variables
 #   ./stack/stack.sh status       exit 0 only when Kafka, the registry and Redis all answer
 #   ./stack/stack.sh down [--purge]  stop what `up` started (--purge also deletes the data)
 #   ./stack/stack.sh env          print export KAFKA_BROKERS=…, SCHEMA_REGISTRY_URL=…, REDIS_URL=… lines
@@ -496,7 +499,7 @@ docker_up() {
 
 # ---------------------------------------------------------------- commands
 cmd_up() {
-  local all=0 shadow=0 restart=0 brokers_wanted="" instances_wanted=""
+  local all=0 shadow=0 restart=0 secure=0 brokers_wanted="" instances_wanted=""
   while (($#)); do
     case "$1" in
       --brokers)
@@ -512,12 +515,18 @@ cmd_up() {
       --all) all=1 ;;
       --shadow) shadow=1 ;;
       --restart) restart=1 ;;
-      *) echo "up: unknown option $1 (--brokers N, --all, --instances N, --shadow, --restart)" >&2; exit 2 ;;
+      --secure) secure=1 ;;
+      *) echo "up: unknown option $1 (--brokers N, --all, --instances N, --shadow, --secure, --restart)" >&2; exit 2 ;;
     esac
     shift
   done
   mkdir -p "$STATE" "$LOGS"
   ensure_secrets
+  if ((secure)); then
+    # The secured stack stands beside the plain one (other ports, other data): nothing else starts.
+    secure_up
+    return 0
+  fi
   if [[ -n "$instances_wanted" ]]; then
     echo "$instances_wanted" >"$STATE/instances"
     if ((instances_wanted == 1)); then
@@ -578,6 +587,7 @@ cmd_status() {
 
 cmd_down() {
   services_down
+  secure_down
   rm -f "$STATE/instances"
   if external_cluster; then
     log "external cluster in use: nothing of ours to stop"
@@ -597,6 +607,10 @@ cmd_down() {
 }
 
 cmd_env() {
+  if [[ "${1:-}" == --secure ]]; then
+    secure_env | sed 's/^/export /'
+    return 0
+  fi
   ensure_secrets
   # `export` lines: after `eval "$(./stack/stack.sh env)"` the tools started from that shell
   # (npm run fuzz, chaos, dlt, bench) see them too, not only the shell itself.
@@ -612,6 +626,9 @@ cmd_env() {
   } | sed 's/^/export /'
 }
 
+# shellcheck source=stack/secure.sh
+source "$ROOT/stack/secure.sh"
+
 # Sourced (tests, debugging): define the functions only.
 [[ "${BASH_SOURCE[0]}" == "$0" ]] || return 0
 
@@ -619,6 +636,6 @@ case "${1:-}" in
   up) shift; cmd_up "$@" ;;
   status) cmd_status ;;
   down) shift; cmd_down "$@" ;;
-  env) cmd_env ;;
-  *) echo "usage: $0 up [--brokers 1|3] [--all] [--shadow] [--restart] | status | down [--purge] | env" >&2; exit 2 ;;
+  env) shift; cmd_env "$@" ;;
+  *) echo "usage: $0 up [--brokers 1|3] [--all] [--shadow] [--secure] [--restart] | status | down [--purge] | env [--secure]" >&2; exit 2 ;;
 esac

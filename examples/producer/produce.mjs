@@ -6,8 +6,13 @@
 //   eval "$(./stack/stack.sh env)"; node examples/producer/produce.mjs [--count N] [--calendar ID]
 //
 // env: KAFKA_BROKERS (127.0.0.1:9092), SCHEMA_REGISTRY_URL (http://127.0.0.1:8081/apis/ccompat/v7),
-//      TOPIC (appointments.inbound.v1), SOURCE (example-clinic-system)
+//      TOPIC (appointments.inbound.v1), SOURCE (example-clinic-system), and for a secured cluster
+//      the same variables as the services (docs/operations.md, "Connecting to a secured cluster"):
+//      KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD(_FILE),
+//      KAFKA_SSL_CA_FILE, KAFKA_SSL_CERT_FILE/KAFKA_SSL_KEY_FILE, SCHEMA_REGISTRY_USERNAME,
+//      SCHEMA_REGISTRY_PASSWORD(_FILE).
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Kafka, Partitioners } from 'kafkajs';
@@ -23,12 +28,36 @@ const registryUrl = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/ap
 const topic = process.env.TOPIC ?? 'appointments.inbound.v1';
 const source = process.env.SOURCE ?? 'example-clinic-system';
 
-const registry = new SchemaRegistry({ host: registryUrl });
+// A secret from VAR or from the file VAR_FILE names (as container platforms mount them).
+const secret = (name) =>
+  process.env[`${name}_FILE`] ? readFileSync(process.env[`${name}_FILE`], 'utf8').trim() : process.env[name];
+const protocol = (process.env.KAFKA_SECURITY_PROTOCOL ?? 'PLAINTEXT').toUpperCase();
+const file = (name) => (process.env[name] ? readFileSync(process.env[name], 'utf8') : undefined);
+const ssl = protocol.endsWith('SSL')
+  ? {
+      ...(file('KAFKA_SSL_CA_FILE') ? { ca: [file('KAFKA_SSL_CA_FILE')] } : {}),
+      ...(file('KAFKA_SSL_CERT_FILE')
+        ? { cert: file('KAFKA_SSL_CERT_FILE'), key: file('KAFKA_SSL_KEY_FILE') }
+        : {}),
+    }
+  : undefined;
+const sasl = protocol.startsWith('SASL')
+  ? {
+      mechanism: process.env.KAFKA_SASL_MECHANISM.toLowerCase(),
+      username: process.env.KAFKA_SASL_USERNAME,
+      password: secret('KAFKA_SASL_PASSWORD'),
+    }
+  : undefined;
+const registryAuth = process.env.SCHEMA_REGISTRY_USERNAME
+  ? { username: process.env.SCHEMA_REGISTRY_USERNAME, password: secret('SCHEMA_REGISTRY_PASSWORD') }
+  : undefined;
+
+const registry = new SchemaRegistry({ host: registryUrl, ...(registryAuth ? { auth: registryAuth } : {}) });
 // The pipeline owns the subject and its compatibility rule (BACKWARD); a producer never registers,
 // it encodes with the latest registered version.
 const schemaId = await registry.getLatestSchemaId(`${topic}-value`);
 
-const kafka = new Kafka({ clientId: source, brokers });
+const kafka = new Kafka({ clientId: source, brokers, ...(ssl ? { ssl } : {}), ...(sasl ? { sasl } : {}) });
 const producer = kafka.producer({
   idempotent: true, // no duplicates from the producer's own retries
   maxInFlightRequests: 1,

@@ -1,6 +1,7 @@
 export * from './acceptances.js';
 export * from './api-keys.js';
 export * from './config.js';
+export * from './connections.js';
 export * from './errors.js';
 export * from './idempotency.js';
 export * from './invariants.js';

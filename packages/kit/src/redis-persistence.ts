@@ -29,6 +29,10 @@ export async function requireDurableRedis(redis: Redis, allowNone: boolean): Pro
   try {
     info = await redis.info('persistence');
   } catch (err) {
+    if (/WRONGPASS|NOAUTH|invalid username-password/i.test((err as Error).message))
+      throw new ConfigError([
+        'REDIS_URL: Redis refused the credentials: check REDIS_USERNAME and REDIS_PASSWORD (or REDIS_PASSWORD_FILE), or the user and password in REDIS_URL',
+      ]);
     throw new ConfigError([
       `REDIS_URL: INFO persistence failed (${(err as Error).message}), so whether the Redis persists cannot be told; allow INFO to this user, or set REDIS_ALLOW_NO_PERSISTENCE=true`,
     ]);

@@ -1,5 +1,6 @@
 // The entry point every service shares: start, then stop within a bound on SIGTERM or SIGINT
 // (house rule 9: stop consuming, finish the batch in hand, flush, commit, close).
+import { startFailure } from './connections.js';
 import type { Logger } from './logger.js';
 
 export interface RunnableService {
@@ -27,6 +28,17 @@ export async function runService(service: RunnableService, shutdownTimeoutMs: nu
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
   starting = service.start();
-  const url = await starting;
+  let url: string;
+  try {
+    url = await starting;
+  } catch (err) {
+    // A service that cannot start says why in one line (wrong credentials, an untrusted
+    // certificate, a plaintext client at a TLS port …) and exits, rather than leaving a trace.
+    const line = startFailure(err);
+    service.logger.fatal({ err }, line);
+    service.logger.flush?.();
+    process.stderr.write(`${line}\n`);
+    process.exit(1);
+  }
   if (!stopping) service.logger.info({ url }, 'ready');
 }

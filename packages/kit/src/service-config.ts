@@ -2,6 +2,7 @@
 // error), then, in shadow mode, the shadow guard applied and its topics and groups renamed.
 import type { z } from 'zod';
 import { loadConfig } from './config.js';
+import { connections, parseConnections } from './connections.js';
 import { ConfigError } from './errors.js';
 import { type Env, isShadow, SHADOW_GROUP_PREFIX, SHADOW_TOPIC_SUFFIX, shadowProblems } from './shadow.js';
 import { type TopicKey, topicNames } from './topics.js';
@@ -15,6 +16,15 @@ export function loadServiceConfig<S extends z.ZodType>(
   env: Env = process.env,
 ): { config: Readonly<z.infer<S>>; topics: Record<TopicKey, string> } {
   const problems = shadowProblems(env);
+  // The connection variables (TLS, SASL, registry and Redis credentials) are checked with the rest:
+  // a service with a bad one stops at start with one line per problem.
+  try {
+    if (env === process.env) connections();
+    else parseConnections(env);
+  } catch (err) {
+    if (err instanceof ConfigError) problems.push(...err.problems);
+    else throw err;
+  }
   if (problems.length) throw new ConfigError(problems);
   const config = loadConfig(schema, env) as Readonly<z.infer<S>> & {
     TOPIC_PREFIX?: string;

@@ -1,11 +1,14 @@
 // What every service's composition root starts with: its logger, metrics registry, Kafka client,
 // Avro serde, Redis, senders for records it writes outside a consumer, and the probes its /healthz
 // reports.
+
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { BaseConfig } from './config.js';
+import { redisConnectionOptions, registryHeaders } from './connections.js';
+import { ConfigError } from './errors.js';
 import { createKafka, TRANSACTION_RETRY } from './kafka/client.js';
 import { ConsumerRuntime, type ConsumerRuntimeOptions } from './kafka/consumer-runtime.js';
 import { AvroSerde, createSchemaRegistry } from './kafka/serde.js';
@@ -34,6 +37,8 @@ export interface ServiceContext {
   registryUp(): Promise<boolean>;
   /** Rejects (ConfigError) when Redis keeps no append-only file and the config does not allow that. */
   requireDurableRedis(): Promise<void>;
+  /** Throws a ConfigError when the registry refuses this service's credentials (401/403). */
+  requireRegistryAccess(): Promise<void>;
 }
 
 /** What a service says about one of its consumers; the rest comes from the service context. */
@@ -55,6 +60,7 @@ export function createServiceContext(config: BaseConfig, logger?: Logger): Servi
   });
   // Lazy: a service that never uses Redis (compensation) never connects.
   const redis = new Redis(config.REDIS_URL, {
+    ...redisConnectionOptions(),
     maxRetriesPerRequest: 2,
     lazyConnect: true,
     // Commands issued in the same tick go out in one write: far fewer syscalls per record.
@@ -95,8 +101,22 @@ export function createServiceContext(config: BaseConfig, logger?: Logger): Servi
         .then((r) => r === 'PONG')
         .catch(() => false),
     requireDurableRedis: () => requireDurableRedis(redis, config.REDIS_ALLOW_NO_PERSISTENCE),
+    async requireRegistryAccess() {
+      // Unreachable is for /healthz to report (the registry may come up later); refused is final.
+      const res = await fetch(`${config.SCHEMA_REGISTRY_URL}/subjects`, {
+        headers: registryHeaders(),
+        signal: AbortSignal.timeout(5000),
+      }).catch(() => undefined);
+      if (res?.status === 401 || res?.status === 403)
+        throw new ConfigError([
+          `SCHEMA_REGISTRY_URL: the registry refused the credentials (${res.status}): check SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD (or SCHEMA_REGISTRY_TOKEN)`,
+        ]);
+    },
     registryUp: () =>
-      fetch(`${config.SCHEMA_REGISTRY_URL}/subjects`, { signal: AbortSignal.timeout(2000) })
+      fetch(`${config.SCHEMA_REGISTRY_URL}/subjects`, {
+        headers: registryHeaders(),
+        signal: AbortSignal.timeout(2000),
+      })
         .then((r) => r.ok)
         .catch(() => false),
   };

@@ -152,6 +152,7 @@ export function buildService<C extends Record<string, ConsumerTopology>>(
     async start() {
       // A service that keeps state in Redis starts only on one that persists it (issue 14).
       if (parts.probes?.redis) await ctx.requireDurableRedis();
+      await ctx.requireRegistryAccess();
       for (const s of senders) await s.start();
       await Promise.all(runtimes.map((r) => r.start()));
       for (const b of parts.background ?? []) b.start();

@@ -1,6 +1,7 @@
 // The subset of the Confluent Schema Registry REST API that this project and
 // @kafkajs/confluent-schema-registry use, served under /apis/ccompat/v7 (Apicurio's path),
 // so SCHEMA_REGISTRY_URL is the same whichever registry runs. LOCAL-ONLY: see docs/stack.md.
+import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { type CompatibilityLevel, checkCompatibility, isLevel, parseAvro } from './compatibility.js';
 import { canonical, type KafkaJournal, type RegistryState, type SchemaVersion } from './store.js';
@@ -12,14 +13,32 @@ interface Deps {
   state: RegistryState;
   journal: Pick<KafkaJournal, 'append'>;
   logger?: boolean | object;
+  /** When set, every request needs these credentials (HTTP basic auth), as a secured registry does. */
+  basicAuth?: { username: string; password: string };
+}
+
+/** Equal strings, compared in constant time (a credential check must not leak by timing). */
+function same(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 function fail(reply: FastifyReply, status: number, errorCode: number, message: string) {
   return reply.code(status).type(CONTENT_TYPE).send({ error_code: errorCode, message });
 }
 
-export function buildApp({ state, journal, logger = false }: Deps): FastifyInstance {
+export function buildApp({ state, journal, logger = false, basicAuth }: Deps): FastifyInstance {
   const app = Fastify({ logger, bodyLimit: 4 * 1024 * 1024 });
+  if (basicAuth) {
+    const want = `Basic ${Buffer.from(`${basicAuth.username}:${basicAuth.password}`).toString('base64')}`;
+    app.addHook('onRequest', async (req, reply) => {
+      const got = req.headers.authorization;
+      if (typeof got === 'string' && same(got, want)) return;
+      reply.header('www-authenticate', 'Basic realm="schema-registry"');
+      return fail(reply, 401, 40101, 'Unauthorized');
+    });
+  }
   app.addContentTypeParser(
     /^application\/(vnd\.schemaregistry(\.v1)?\+)?json/,
     { parseAs: 'string' },

@@ -1,4 +1,5 @@
 // Starts the local-only registry: replay the journal topic, then serve.
+import { readFileSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { buildApp } from './app.js';
@@ -22,7 +23,13 @@ const applied = await journal.load(admin, state);
 await admin.disconnect();
 logger.info({ topic, applied, subjects: state.subjects.size }, 'journal replayed');
 
-const app = buildApp({ state, journal, logger: { level: 'warn' } });
+// REGISTRY_BASIC_AUTH_USERNAME + REGISTRY_BASIC_AUTH_PASSWORD_FILE: a registry behind basic auth
+// (./stack/stack.sh up --secure), as secured registries are.
+const authUser = process.env.REGISTRY_BASIC_AUTH_USERNAME;
+const authFile = process.env.REGISTRY_BASIC_AUTH_PASSWORD_FILE;
+const basicAuth =
+  authUser && authFile ? { username: authUser, password: readFileSync(authFile, 'utf8').trim() } : undefined;
+const app = buildApp({ state, journal, logger: { level: 'warn' }, ...(basicAuth ? { basicAuth } : {}) });
 await app.listen({ host, port });
 logger.warn(
   { host, port },

@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import {
   createKafka,
   createLogger,
+  redisConnectionOptions,
   stackClients,
   stackVariable,
   TRANSACTION_RETRY,
@@ -112,7 +113,11 @@ const logger = createLogger({ service: 'bench', level: 'warn', fd: 2 });
 const { kafka, serde, topics } = stackClients(`booking-bench-${runId}`, logger);
 const pipelineTopics = topicSpecs(undefined, topics).map((t) => t.name);
 const redis = process.env.REDIS_URL
-  ? new Redis(process.env.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  ? new Redis(process.env.REDIS_URL, {
+      ...redisConnectionOptions(),
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+    })
   : undefined;
 const say = (s: string) => process.stderr.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

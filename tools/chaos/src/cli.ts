@@ -15,6 +15,7 @@ import {
   invariantCheckFromSettings,
   isPipelineGroup,
   localHealthUrls,
+  redisConnectionOptions,
   stackClients,
   stackVariable,
   writeJson,
@@ -157,7 +158,7 @@ if (values.faults) {
   }
   chosen = names.map((n) => all.find((f) => f.name === n)!);
 }
-const redis = new Redis(env('REDIS_URL'), { maxRetriesPerRequest: 20 });
+const redis = new Redis(env('REDIS_URL'), { ...redisConnectionOptions(), maxRetriesPerRequest: 20 });
 const acknowledged: string[] = [];
 const results: (Omit<
   RoundResult,

@@ -18,6 +18,7 @@ import {
   maskPii,
   PROJECTION_PREFIX,
   ProviderClient,
+  redisConnectionOptions,
   topicNames,
 } from '@booking/kit';
 import type { DeadLetter } from '@booking/schemas';
@@ -147,7 +148,7 @@ if (command === 'list') {
       : [];
   if (!chosen.length)
     fail('name the dead letters (PARTITION:OFFSET ...) or a filter (--reason, --since, --until)');
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
+  const redis = new Redis(config.REDIS_URL, { ...redisConnectionOptions(), maxRetriesPerRequest: 2 });
   try {
     const results = await redrive(
       {

@@ -4,6 +4,7 @@
 // SHADOW_MODE=true (the `.shadow` topics of a shadow deployment) choose the names.
 import { z } from 'zod';
 import { baseConfigShape, loadConfig } from '../config.js';
+import { runMain } from '../connections.js';
 import { createKafka } from '../kafka/client.js';
 import { ensureTopics } from '../kafka/ensure-topics.js';
 import { registerSchemas } from '../kafka/register-schemas.js';
@@ -29,22 +30,24 @@ const specs = topicSpecs(
   config.RETRY_DELAYS_MS,
   topicNames(config.TOPIC_PREFIX, isShadow() ? SHADOW_TOPIC_SUFFIX : ''),
 );
-const kafka = createKafka({ clientId: 'bootstrap', brokers: config.KAFKA_BROKERS, logger });
-const admin = kafka.admin();
-try {
-  await admin.connect();
-  const topics = await ensureTopics(admin, specs, {
-    ...(config.TOPIC_REPLICATION_FACTOR !== undefined
-      ? { replicationFactor: config.TOPIC_REPLICATION_FACTOR }
-      : {}),
-    logger,
-  });
-  const subjects = await registerSchemas(
-    new AvroSerde(createSchemaRegistry(config.SCHEMA_REGISTRY_URL)),
-    specs,
-  );
-  await warmUpTransactions(kafka);
-  process.stdout.write(`${JSON.stringify({ topics, subjects }, null, 2)}\n`);
-} finally {
-  await admin.disconnect();
-}
+await runMain(async () => {
+  const kafka = createKafka({ clientId: 'bootstrap', brokers: config.KAFKA_BROKERS, logger });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const topics = await ensureTopics(admin, specs, {
+      ...(config.TOPIC_REPLICATION_FACTOR !== undefined
+        ? { replicationFactor: config.TOPIC_REPLICATION_FACTOR }
+        : {}),
+      logger,
+    });
+    const subjects = await registerSchemas(
+      new AvroSerde(createSchemaRegistry(config.SCHEMA_REGISTRY_URL)),
+      specs,
+    );
+    await warmUpTransactions(kafka);
+    process.stdout.write(`${JSON.stringify({ topics, subjects }, null, 2)}\n`);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+});

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { acknowledgedFromClaims, acknowledgedFromFile } from '../acceptances.js';
 import { baseConfigShape, loadConfig, PROJECTION_PREFIX } from '../config.js';
+import { redisConnectionOptions } from '../connections.js';
 import { invariantCheckFromSettings } from '../invariants.js';
 import { createKafka } from '../kafka/client.js';
 import { AvroSerde, createSchemaRegistry } from '../kafka/serde.js';
@@ -34,7 +35,7 @@ const config = loadConfig(
     TOPIC_PREFIX: baseConfigShape.TOPIC_PREFIX,
   }),
 );
-const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
+const redis = new Redis(config.REDIS_URL, { ...redisConnectionOptions(), maxRetriesPerRequest: 2 });
 try {
   let acceptances: Parameters<typeof invariantCheckFromSettings>[3];
   if (values.acks || values.claims) {

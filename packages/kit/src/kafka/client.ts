@@ -7,6 +7,7 @@ import {
   type ProducerConfig,
   type RetryOptions,
 } from 'kafkajs';
+import { type Connections, connections } from '../connections.js';
 import type { Logger } from '../logger.js';
 
 export interface KafkaOptions {
@@ -15,6 +16,8 @@ export interface KafkaOptions {
   logger: Logger;
   /** kafkajs's retry for every request of this client (its transaction coordinator requests included). */
   retry?: RetryOptions;
+  /** TLS and SASL; by default this process's (KAFKA_SECURITY_PROTOCOL …, connections.ts). */
+  security?: Connections['kafka'];
 }
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -24,11 +27,14 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-export function createKafka({ clientId, brokers, logger, retry }: KafkaOptions): Kafka {
+export function createKafka({ clientId, brokers, logger, retry, security }: KafkaOptions): Kafka {
   const child = logger.child({ component: 'kafkajs' });
+  const { ssl, sasl } = security ?? connections().kafka;
   return new Kafka({
     clientId,
     brokers: [...brokers],
+    ...(ssl ? { ssl } : {}),
+    ...(sasl ? { sasl } : {}),
     ...(retry ? { retry } : {}),
     logLevel: logLevel.WARN,
     logCreator:

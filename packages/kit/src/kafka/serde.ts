@@ -7,9 +7,11 @@
 // under its topic's subject, read through a resolver into the consumer's own (reader) schema, so a
 // BACKWARD-compatible newer writer schema still books; its size and every array or map's element
 // count are bounded, so a ~20-byte record announcing 2^31 elements can no longer spin the event loop.
+
 import { SCHEMAS, type SchemaName } from '@booking/schemas';
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
+import { type Connections, connections } from '../connections.js';
 import { DecodeError, PipelineError } from '../errors.js';
 import { subjectOf } from '../topics.js';
 
@@ -124,11 +126,30 @@ const remember = <K, V>(map: Map<K, V>, key: K, value: V) => {
   map.set(key, value);
 };
 
-export function createSchemaRegistry(url: string): SchemaRegistry {
+export function createSchemaRegistry(
+  url: string,
+  security: Connections['registry'] = connections().registry,
+): SchemaRegistry {
+  // A bearer token goes on every request as a header; basic auth and a private CA the client takes.
+  const token = security.token;
+  const bearer = token
+    ? [
+        () => ({
+          request: (req: { enhance(o: { headers: Record<string, string> }): unknown }) =>
+            req.enhance({ headers: { authorization: `Bearer ${token}` } }),
+        }),
+      ]
+    : [];
   // omitRecordMethods: decoded records are plain data (no clone/toBuffer… on their prototype),
   // so strict validation and structuredClone see only the contract's fields.
   return new SchemaRegistry(
-    { host: url, retry: { retries: 2, initialRetryTimeInSecs: 0.1 } },
+    {
+      host: url,
+      retry: { retries: 2, initialRetryTimeInSecs: 0.1 },
+      ...(security.auth ? { auth: security.auth } : {}),
+      ...(security.agent ? { agent: security.agent } : {}),
+      ...(bearer.length ? { middlewares: bearer as never } : {}),
+    },
     { forSchemaOptions: { omitRecordMethods: true } },
   );
 }
