@@ -18,6 +18,9 @@ npm run -s typecheck
 step "lint"
 npm run -s lint
 
+step "schema evolution (schemas/avro against schemas/released)"
+npm run -s check:schemas
+
 rm -rf "$REPORTS"
 mkdir -p "$REPORTS"
 status=0
