@@ -12,6 +12,7 @@ const expected = [
   'provider-dispatch',
   'compensation',
   'compare',
+  'cutover',
   'lag',
   'dlt',
   'bench',

@@ -37,7 +37,7 @@ describe('connection settings', () => {
       KAFKA_SSL_CA_FILE: file('ca.pem', PEM),
       SCHEMA_REGISTRY_USERNAME: 'reg',
       SCHEMA_REGISTRY_PASSWORD: 'regpw',
-      REDIS_URL: 'rediss://127.0.0.1:6393',
+      REDIS_URL: 'rediss://127.0.0.1:6395',
       REDIS_USERNAME: 'booking',
       REDIS_PASSWORD_FILE: file('redis.pw', 'r3dis'),
     });
