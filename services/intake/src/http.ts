@@ -1,4 +1,5 @@
 // POST /v1/appointments and the status reads. build apart from listen: tests use inject().
+
 import { randomUUID } from 'node:crypto';
 import {
   type AvroSerde,
@@ -18,6 +19,8 @@ import {
   type TransactionalSender,
 } from '@booking/kit';
 import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -27,6 +30,7 @@ import Fastify, {
 import type { Redis } from 'ioredis';
 import { type AcceptTopics, accept, claimValue } from './handlers/accept.js';
 import type { IntakeMetrics } from './metrics.js';
+import { OPENAPI_INFO, ROUTE_SCHEMAS } from './openapi.js';
 import { fieldErrors, httpBodySchema, IDEMPOTENCY_KEY, toRequest } from './validation.js';
 
 export interface HttpDeps {
@@ -83,6 +87,11 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   app.removeContentTypeParser('text/plain');
   const schema = httpBodySchema(Date.now, deps.horizonMs);
 
+  // The contract, built from the route schemas (openapi.ts): /openapi.json and a reference page.
+  app.register(swagger, OPENAPI_INFO);
+  app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
   app.addHook('onResponse', async (req, reply) => {
     deps.metrics.httpRequests.inc({
       route: req.routeOptions.url ?? 'unknown',
@@ -127,6 +136,9 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   app.register(
     async (v1) => {
       v1.decorateRequest('apiKeyId', '');
+      // The route schemas document (openapi.ts); zod validates and the answers go out as built.
+      v1.setValidatorCompiler(() => () => true);
+      v1.setSerializerCompiler(() => (data) => JSON.stringify(data));
       // After the key check (onRequest), per key, in Redis: 429 with Retry-After past the limit.
       await v1.register(rateLimit, {
         hook: 'preHandler',
@@ -149,7 +161,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
         req.apiKeyId = id;
       });
 
-      v1.post('/appointments', async (req, reply) => {
+      v1.post('/appointments', { schema: ROUTE_SCHEMAS.book }, async (req, reply) => {
         const key = req.headers['idempotency-key'];
         if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
           return reply.code(400).send({
@@ -295,18 +307,23 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
         }
       });
 
-      v1.get<{ Params: { id: string } }>('/appointments/:id', async (req, reply) => {
-        // Appointment ids are UUID-shaped; anything else names no appointment (and never reaches
-        // Redis: `counts` used to hit the projection's counts hash and answer 503).
-        if (!APPOINTMENT_ID.test(req.params.id)) return reply.code(404).send({ error: 'NOT_FOUND' });
-        const view = await readProjection(deps.redis, req.params.id, deps.projectionPrefix);
-        if (!view) return reply.code(404).send({ error: 'NOT_FOUND' });
-        const { appointmentId, state, attempts, bookingId, history } = view;
-        return { appointmentId, state, attempts, bookingId, history };
-      });
+      v1.get<{ Params: { id: string } }>(
+        '/appointments/:id',
+        { schema: ROUTE_SCHEMAS.status },
+        async (req, reply) => {
+          // Appointment ids are UUID-shaped; anything else names no appointment (and never reaches
+          // Redis: `counts` used to hit the projection's counts hash and answer 503).
+          if (!APPOINTMENT_ID.test(req.params.id)) return reply.code(404).send({ error: 'NOT_FOUND' });
+          const view = await readProjection(deps.redis, req.params.id, deps.projectionPrefix);
+          if (!view) return reply.code(404).send({ error: 'NOT_FOUND' });
+          const { appointmentId, state, attempts, bookingId, history } = view;
+          return { appointmentId, state, attempts, bookingId, history };
+        },
+      );
 
       v1.get<{ Querystring: { idempotencyKey?: string; source?: string } }>(
         '/appointments',
+        { schema: ROUTE_SCHEMAS.byKey },
         async (req, reply) => {
           const { idempotencyKey, source } = req.query;
           if (!idempotencyKey) {
