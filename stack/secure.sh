@@ -130,16 +130,12 @@ secure_up() {
   wait_for "secure kafka" secure_kafka_answers "$logfile" "$(cat "$SECURE/kafka.pid")"
   wait_for "secure redis" secure_redis_answers "$LOGS/secure-redis.log"
   if ! pid_alive "$SECURE/registry.pid"; then
-    ensure_node_modules
-    local main=$ROOT/stack/registry/dist/main.js
-    if [[ ! -f "$main" ]] || [[ -n "$(find "$ROOT/stack/registry/src" -newer "$main" -print -quit)" ]]; then
-      (cd "$ROOT/stack/registry" && npx tsc -p tsconfig.build.json) >>"$LOGS/secure-registry.log" 2>&1 ||
-        die "secure: building the registry failed; see $LOGS/secure-registry.log"
-    fi
+    local main
+    main=$(registry_built "$LOGS/secure-registry.log")
     log "secure: starting the registry behind basic auth on 127.0.0.1:$SECURE_REGISTRY_PORT"
     KAFKA_BROKERS="$KAFKA_HOST:$SECURE_INTERNAL_PORT" REGISTRY_PORT=$SECURE_REGISTRY_PORT \
       REGISTRY_BASIC_AUTH_USERNAME=$SECURE_USER REGISTRY_BASIC_AUTH_PASSWORD_FILE="$(secure_password registry)" \
-      nohup node "$ROOT/stack/registry/dist/main.js" >>"$LOGS/secure-registry.log" 2>&1 </dev/null &
+      nohup node "$main" >>"$LOGS/secure-registry.log" 2>&1 </dev/null &
     echo $! >"$SECURE/registry.pid"
   fi
   wait_for "secure registry" secure_registry_answers "$LOGS/secure-registry.log" "$(cat "$SECURE/registry.pid")"

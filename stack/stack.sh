@@ -316,18 +316,26 @@ ensure_node_modules() {
   fi
 }
 
+# registry_built LOG: the local registry's entry point, built first when missing or older than its
+# sources (the build's output to LOG).
+registry_built() {
+  ensure_node_modules
+  local main=$ROOT/stack/registry/dist/main.js
+  if [[ ! -f "$main" ]] || [[ -n "$(find "$ROOT/stack/registry/src" -newer "$main" -print -quit)" ]]; then
+    (cd "$ROOT/stack/registry" && npx tsc -p tsconfig.build.json) >>"$1" 2>&1 ||
+      die "registry: build failed; see $1"
+  fi
+  echo "$main"
+}
+
 registry_up() {
   if registry_answers; then
     log "registry: answering at $(registry_url)"
     return 0
   fi
   pid_alive "$STATE/registry.pid" && die "registry: process $(cat "$STATE/registry.pid") runs but does not answer; run ./stack/stack.sh down"
-  ensure_node_modules
-  local main=$ROOT/stack/registry/dist/main.js
-  if [[ ! -f "$main" ]] || [[ -n "$(find "$ROOT/stack/registry/src" -newer "$main" -print -quit)" ]]; then
-    (cd "$ROOT/stack/registry" && npx tsc -p tsconfig.build.json) >>"$LOGS/registry.log" 2>&1 ||
-      die "registry: build failed; see $LOGS/registry.log"
-  fi
+  local main
+  main=$(registry_built "$LOGS/registry.log")
   log "registry: starting the local-only registry on 127.0.0.1:$REGISTRY_PORT (log: $LOGS/registry.log)"
   KAFKA_BROKERS="$KAFKA_HOST:$KAFKA_PORT" REGISTRY_PORT=$REGISTRY_PORT \
     nohup node "$main" >>"$LOGS/registry.log" 2>&1 </dev/null &

@@ -4,32 +4,19 @@
 // bar's value is printed beside it, and hovering a bar shows its value (its <title>).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CaseResult } from '@booking/compare';
-import { latencySpec, logDomain, type ProjectResults, renderSvg, summarize } from '@booking/compare';
+import {
+  caseResult,
+  latencySpec,
+  logDomain,
+  type ProjectResults,
+  renderSvg,
+  summarize,
+} from '@booking/compare';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { repoPath } from '../support/compare.js';
 
-const base: CaseResult = {
-  case_id: 'C01',
-  scenario: 'immediate',
-  expected_state: 'CONFIRMED',
-  final_state: 'CONFIRMED',
-  correct: true,
-  latency_ms: 20,
-  provider_calls: 1,
-  provider_creates: 1,
-  retries: 0,
-  client_retries: 0,
-  bookings: 1,
-  duplicate_bookings: 0,
-  ghost_bookings: 0,
-  dlt: false,
-  compensated: false,
-  responses: [202],
-  idempotency: { checked: false, passed: true },
-  mismatches: [],
-};
+const base = caseResult();
 // Latencies over four decades, as a real run has them (12 ms immediate, 30 s through the retries).
 const LATENCIES: Record<string, number[]> = {
   immediate: [12, 15, 18, 25, 40],

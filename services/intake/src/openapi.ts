@@ -2,6 +2,7 @@
 // routes and @fastify/swagger builds /openapi.json from them, so the document is the routes'. They
 // document only: zod (validation.ts) stays the validator, with its field-level reasons, and the
 // handlers' answers are sent as they are (the /v1 scope's validator and serializer ignore them).
+import { STATES } from '@booking/kit';
 import type { FastifySchema } from 'fastify';
 import { z } from 'zod';
 import { httpBodySchema } from './validation.js';
@@ -27,22 +28,7 @@ const view = {
   type: 'object',
   properties: {
     appointmentId: { type: 'string', format: 'uuid' },
-    state: {
-      type: 'string',
-      enum: [
-        'REQUESTED',
-        'DISPATCHING',
-        'PENDING_PROVIDER',
-        'RETRY_SCHEDULED',
-        'CONFIRMED',
-        'REJECTED',
-        'DEAD_LETTERED',
-        'RECONCILING',
-        'COMPENSATING',
-        'COMPENSATED',
-        'FAILED',
-      ],
-    },
+    state: { type: 'string', enum: [...STATES] },
     attempts: { type: 'integer' },
     bookingId: { type: ['string', 'null'] },
     history: {

@@ -15,3 +15,4 @@ export * from './runner.js';
 export * from './shadow-run.js';
 export * from './summary.js';
 export * from './template.js';
+export { caseResult } from './test-fixtures.js';
