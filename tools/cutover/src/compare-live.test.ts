@@ -51,6 +51,7 @@ describe('live shadow comparison', () => {
       pair(6, 201, { at: T0, dropped: 'unreachable' }),
       pair(7, 400, { at: T0, status: 400 }), // invalid / invalid
       pair(8, 201, { at: T0, status: 400 }), // the pipeline stricter: ignored by rule
+      pair(9, 422, { at: T0, status: 400 }), // the provider refused what the pipeline refused at its door
     ]);
     // A torn line (the mirror killed mid-write) is skipped and counted.
     writeFileSync(journalFile(dir, T0), '{"torn\n', { flag: 'a' });
@@ -61,7 +62,7 @@ describe('live shadow comparison', () => {
       boundMs: DAY,
       now: () => T0 + 1000,
     });
-    expect(r.counts).toEqual({ match: 3, mismatch: 1, missing: 0, 'candidate-error': 0, ignored: 3 });
+    expect(r.counts).toEqual({ match: 3, mismatch: 1, missing: 0, 'candidate-error': 0, ignored: 4 });
     expect(r.journal.undecided).toBe(1);
     expect(r.journal.skipped_lines).toBeGreaterThanOrEqual(1);
     expect(r.mismatches).toEqual({ 'booked → not-booked': 1 });
@@ -72,7 +73,7 @@ describe('live shadow comparison', () => {
     expect(r.ignored_by_rule).toEqual({
       'legacy-inconclusive': 1,
       'copy-not-delivered': 1,
-      'pipeline-stricter-validation': 1,
+      'pipeline-stricter-validation': 2,
     });
     expect(r.gate.passed).toBe(false);
   });

@@ -79,8 +79,9 @@ export const LIVE_RULES: IgnoreRule[] = [
   {
     name: 'pipeline-stricter-validation',
     description:
-      'the legacy booked what the pipeline refuses at its door (a time in the past, an impossible date, a bad contact): a known legacy defect (docs/design.md §4)',
-    applies: (l, c) => l.fields.outcome === 'booked' && c?.fields.outcome === 'invalid',
+      'the pipeline refused at its door what the legacy sent on to the provider (a time in the past, an impossible date, a bad contact): the legacy then booked it or had it refused by the provider; a known legacy defect (docs/design.md §4)',
+    applies: (l, c) =>
+      (l.fields.outcome === 'booked' || l.fields.outcome === 'refused') && c?.fields.outcome === 'invalid',
   },
   {
     name: 'copy-not-delivered',
