@@ -39,3 +39,4 @@ export * from './shadow.js';
 export * from './stack-clients.js';
 export * from './state-machine.js';
 export * from './topics.js';
+export * from './tracing.js';

@@ -9,7 +9,12 @@ export interface RunnableService {
   stop(): Promise<void>;
 }
 
-export async function runService(service: RunnableService, shutdownTimeoutMs: number): Promise<void> {
+export async function runService(
+  service: RunnableService,
+  shutdownTimeoutMs: number,
+  /** Run after the service stopped, before exit (the tracing SDK's flush). */
+  afterStop?: () => Promise<void>,
+): Promise<void> {
   let stopping = false;
   let starting: Promise<string> | undefined;
   const stop = async (signal: string) => {
@@ -21,6 +26,7 @@ export async function runService(service: RunnableService, shutdownTimeoutMs: nu
     // A signal during start-up (consumer groups still joining) waits for the start, then stops.
     await starting?.catch(() => undefined);
     await service.stop();
+    await afterStop?.().catch(() => undefined);
     process.exit(0);
   };
   // Installed before start: a SIGTERM that arrives while the service is still starting must not

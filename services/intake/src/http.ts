@@ -7,14 +7,18 @@ import {
   appointmentIdFor,
   claim,
   claimKeyFor,
+  contextFrom,
+  currentTraceparent,
   type HealthChecks,
   hashKey,
   healthReport,
+  inSpan,
   type Logger,
   type Registry,
   readProjection,
   releaseClaim,
   replaceClaim,
+  SpanKind,
   settleClaim,
   type TransactionalSender,
 } from '@booking/kit';
@@ -70,6 +74,10 @@ const APPOINTMENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 
 /** Idempotency scope of an API key: each key's Idempotency-Keys are its own. */
 export const httpScope = (keyId: string) => `http:${keyId}`;
+
+/** The caller's W3C traceparent when it is well-formed, else nothing (a hostile one is dropped). */
+const validTraceparent = (h: unknown): string | undefined =>
+  typeof h === 'string' && TRACEPARENT.test(h) ? h : undefined;
 
 export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   const app = Fastify({
@@ -161,151 +169,165 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
         req.apiKeyId = id;
       });
 
-      v1.post('/appointments', { schema: ROUTE_SCHEMAS.book }, async (req, reply) => {
-        const key = req.headers['idempotency-key'];
-        if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
-          return reply.code(400).send({
-            error: 'VALIDATION_FAILED',
-            errors: [{ field: 'Idempotency-Key', message: 'header required: 8-255 printable characters' }],
-          });
-        }
-        const parsed = schema.safeParse(req.body);
-        if (!parsed.success) {
-          return reply.code(400).send({ error: 'VALIDATION_FAILED', errors: fieldErrors(parsed.error) });
-        }
-        const { source = 'http', ...fields } = parsed.data;
-        // Carried into every record and log line: bounded and plain, or replaced (issue 12).
-        const correlationIdHeader = req.headers['x-correlation-id'];
-        const correlationId =
-          typeof correlationIdHeader === 'string' && CORRELATION_ID.test(correlationIdHeader)
-            ? correlationIdHeader
-            : String(req.id);
-        const traceparent =
-          typeof req.headers.traceparent === 'string' && TRACEPARENT.test(req.headers.traceparent)
-            ? req.headers.traceparent
-            : undefined;
-        const result = await accept(
-          {
-            claim: (k, v, ttl) => claim(deps.redis, k, v, ttl),
-            topics: deps.topics,
-            idempotencyTtlMs: deps.idempotencyTtlMs,
-          },
-          {
-            scope: httpScope(req.apiKeyId),
-            source,
-            idempotencyKey: key,
-            request: toRequest(fields),
-            correlationId,
-            traceparent,
-          },
-          'accepting',
-          deps.acceptingTtlMs,
-          deps.acceptTimeoutMs,
-        );
-        const log = req.log.child({
-          appointmentId: result.appointmentId,
-          correlationId,
-          idempotencyKeyHash: hashKey(key),
-        });
-        switch (result.kind) {
-          case 'replay':
-            deps.metrics.idempotencyHits.inc({ channel: 'http', outcome: 'replayed' });
-            log.info('idempotent replay');
-            return accepted(reply, result.appointmentId, true);
-          case 'in-progress':
-            deps.metrics.idempotencyHits.inc({ channel: 'http', outcome: 'in-progress' });
-            return reply.code(409).send({
-              error: 'IDEMPOTENCY_KEY_IN_USE',
-              message: 'a request with this key is still being accepted',
-            });
-          case 'conflict':
-            deps.metrics.idempotencyHits.inc({ channel: 'http', outcome: 'conflict' });
-            return reply.code(422).send({
-              error: 'IDEMPOTENCY_KEY_REUSED',
-              message: 'this Idempotency-Key was used with a different body',
-            });
-          case 'accepted': {
-            // 202 only for records in a committed transaction, and only while our claim still holds
-            // (issue 20: a claim that expired during a broker outage let a 202 stand for nothing).
-            const acceptedValue = claimValue(
-              'accepted',
-              JSON.parse(result.claimValue).h,
-              result.appointmentId,
+      v1.post('/appointments', { schema: ROUTE_SCHEMAS.book }, async (req, reply) =>
+        // The accept in a span of its own: a child of the caller's trace (traceparent), the parent
+        // of every hop the booking takes after it (tracing.ts).
+        inSpan(
+          'intake accept',
+          contextFrom({ traceparent: validTraceparent(req.headers.traceparent) }),
+          { 'http.request.method': 'POST', 'http.route': '/v1/appointments' },
+          async (span) => {
+            const key = req.headers['idempotency-key'];
+            if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
+              return reply.code(400).send({
+                error: 'VALIDATION_FAILED',
+                errors: [
+                  { field: 'Idempotency-Key', message: 'header required: 8-255 printable characters' },
+                ],
+              });
+            }
+            const parsed = schema.safeParse(req.body);
+            if (!parsed.success) {
+              return reply.code(400).send({ error: 'VALIDATION_FAILED', errors: fieldErrors(parsed.error) });
+            }
+            const { source = 'http', ...fields } = parsed.data;
+            // Carried into every record and log line: bounded and plain, or replaced (issue 12).
+            const correlationIdHeader = req.headers['x-correlation-id'];
+            const correlationId =
+              typeof correlationIdHeader === 'string' && CORRELATION_ID.test(correlationIdHeader)
+                ? correlationIdHeader
+                : String(req.id);
+            // The records carry this span's trace context (tracing off: the caller's, if well-formed).
+            const traceparent = currentTraceparent(validTraceparent(req.headers.traceparent));
+            const result = await accept(
+              {
+                claim: (k, v, ttl) => claim(deps.redis, k, v, ttl),
+                topics: deps.topics,
+                idempotencyTtlMs: deps.idempotencyTtlMs,
+              },
+              {
+                scope: httpScope(req.apiKeyId),
+                source,
+                idempotencyKey: key,
+                request: toRequest(fields),
+                correlationId,
+                traceparent,
+              },
+              'accepting',
+              deps.acceptingTtlMs,
+              deps.acceptTimeoutMs,
             );
-            // Settled until Redis answers (bounded by the claim's TTL): the records are committed,
-            // and a claim left "accepting" would expire and let the client's retry be accepted a
-            // second time (the chaos run's Redis kill: 3 appointments requested twice).
-            const settle = () =>
-              untilAnswered(
-                () =>
-                  settleClaim(
-                    deps.redis,
-                    result.claimKey,
-                    result.claimValue,
-                    acceptedValue,
-                    deps.idempotencyTtlMs,
+            span.setAttribute('booking.appointment_id', result.appointmentId);
+            const log = req.log.child({
+              appointmentId: result.appointmentId,
+              correlationId,
+              idempotencyKeyHash: hashKey(key),
+            });
+            switch (result.kind) {
+              case 'replay':
+                deps.metrics.idempotencyHits.inc({ channel: 'http', outcome: 'replayed' });
+                log.info('idempotent replay');
+                return accepted(reply, result.appointmentId, true);
+              case 'in-progress':
+                deps.metrics.idempotencyHits.inc({ channel: 'http', outcome: 'in-progress' });
+                return reply.code(409).send({
+                  error: 'IDEMPOTENCY_KEY_IN_USE',
+                  message: 'a request with this key is still being accepted',
+                });
+              case 'conflict':
+                deps.metrics.idempotencyHits.inc({ channel: 'http', outcome: 'conflict' });
+                return reply.code(422).send({
+                  error: 'IDEMPOTENCY_KEY_REUSED',
+                  message: 'this Idempotency-Key was used with a different body',
+                });
+              case 'accepted': {
+                // 202 only for records in a committed transaction, and only while our claim still holds
+                // (issue 20: a claim that expired during a broker outage let a 202 stand for nothing).
+                const acceptedValue = claimValue(
+                  'accepted',
+                  JSON.parse(result.claimValue).h,
+                  result.appointmentId,
+                );
+                // Settled until Redis answers (bounded by the claim's TTL): the records are committed,
+                // and a claim left "accepting" would expire and let the client's retry be accepted a
+                // second time (the chaos run's Redis kill: 3 appointments requested twice).
+                const settle = () =>
+                  untilAnswered(
+                    () =>
+                      settleClaim(
+                        deps.redis,
+                        result.claimKey,
+                        result.claimValue,
+                        acceptedValue,
+                        deps.idempotencyTtlMs,
+                      ),
+                    deps.acceptingTtlMs,
+                  );
+                const release = () =>
+                  releaseClaim(deps.redis, result.claimKey, result.claimValue).catch(() => false);
+                const sending = deps.sender.send(result.emits);
+                // The claim lives as long as the transaction may still commit (the sender tries for up
+                // to 45 s, longer than the claim's TTL): a retry of this request then waits for this
+                // one's outcome instead of taking the key over. Expired mid-send, the retry was accepted
+                // again and both transactions committed (the chaos run's broker kill: 7 appointments
+                // requested twice, with two outcomes).
+                keepClaimWhile(deps.redis, result.claimKey, result.claimValue, deps.acceptingTtlMs, sending);
+                let timer: NodeJS.Timeout | undefined;
+                const outcome = await Promise.race([
+                  sending.then(
+                    () => 'committed' as const,
+                    (err: unknown) => ({ err }),
                   ),
-                deps.acceptingTtlMs,
-              );
-            const release = () =>
-              releaseClaim(deps.redis, result.claimKey, result.claimValue).catch(() => false);
-            const sending = deps.sender.send(result.emits);
-            // The claim lives as long as the transaction may still commit (the sender tries for up
-            // to 45 s, longer than the claim's TTL): a retry of this request then waits for this
-            // one's outcome instead of taking the key over. Expired mid-send, the retry was accepted
-            // again and both transactions committed (the chaos run's broker kill: 7 appointments
-            // requested twice, with two outcomes).
-            keepClaimWhile(deps.redis, result.claimKey, result.claimValue, deps.acceptingTtlMs, sending);
-            let timer: NodeJS.Timeout | undefined;
-            const outcome = await Promise.race([
-              sending.then(
-                () => 'committed' as const,
-                (err: unknown) => ({ err }),
-              ),
-              new Promise<'timeout'>((resolve) => {
-                timer = setTimeout(() => resolve('timeout'), deps.acceptTimeoutMs);
-              }),
-            ]).finally(() => clearTimeout(timer));
-            if (outcome === 'timeout') {
-              // The transaction may still commit: the claim is settled when it ends, never left lying.
-              void sending.then(settle, release).catch(() => undefined);
-              deps.metrics.acceptFailures.inc({ reason: 'timeout' });
-              log.warn({ boundMs: deps.acceptTimeoutMs }, 'records not committed in time; answered 503');
-              return unavailable(reply, 'ACCEPT_TIMEOUT');
+                  new Promise<'timeout'>((resolve) => {
+                    timer = setTimeout(() => resolve('timeout'), deps.acceptTimeoutMs);
+                  }),
+                ]).finally(() => clearTimeout(timer));
+                if (outcome === 'timeout') {
+                  // The transaction may still commit: the claim is settled when it ends, never left lying.
+                  void sending.then(settle, release).catch(() => undefined);
+                  deps.metrics.acceptFailures.inc({ reason: 'timeout' });
+                  log.warn({ boundMs: deps.acceptTimeoutMs }, 'records not committed in time; answered 503');
+                  return unavailable(reply, 'ACCEPT_TIMEOUT');
+                }
+                if (outcome !== 'committed') {
+                  await release();
+                  deps.metrics.acceptFailures.inc({ reason: 'send-failed' });
+                  log.warn({ err: (outcome.err as Error)?.message }, 'records not committed; answered 503');
+                  return unavailable(reply, 'UNAVAILABLE');
+                }
+                const settling = settle();
+                const claim = await Promise.race([
+                  settling,
+                  new Promise<'unanswered'>((resolve) => {
+                    timer = setTimeout(() => resolve('unanswered'), deps.acceptTimeoutMs);
+                  }),
+                ])
+                  .catch(() => 'unanswered' as const)
+                  .finally(() => clearTimeout(timer));
+                if (claim === 'unanswered') {
+                  // Committed, and the claim is settled as soon as Redis answers: the retry replays 202.
+                  void settling.catch(() => undefined);
+                  deps.metrics.acceptFailures.inc({ reason: 'claim-unsettled' });
+                  log.warn('records committed, idempotency claim not settled yet (Redis); answered 503');
+                  return unavailable(reply, 'UNAVAILABLE');
+                }
+                if (claim !== 'held') {
+                  deps.metrics.acceptFailures.inc({ reason: 'claim-lost' });
+                  log.warn(
+                    { claim },
+                    'idempotency claim expired or changed hands while accepting; answered 503',
+                  );
+                  return unavailable(reply, 'IDEMPOTENCY_CLAIM_LOST');
+                }
+                deps.metrics.accepted.inc({ channel: 'http' });
+                log.info({ to: 'REQUESTED', calendarId: fields.calendarId }, 'accepted');
+                return accepted(reply, result.appointmentId, false);
+              }
             }
-            if (outcome !== 'committed') {
-              await release();
-              deps.metrics.acceptFailures.inc({ reason: 'send-failed' });
-              log.warn({ err: (outcome.err as Error)?.message }, 'records not committed; answered 503');
-              return unavailable(reply, 'UNAVAILABLE');
-            }
-            const settling = settle();
-            const claim = await Promise.race([
-              settling,
-              new Promise<'unanswered'>((resolve) => {
-                timer = setTimeout(() => resolve('unanswered'), deps.acceptTimeoutMs);
-              }),
-            ])
-              .catch(() => 'unanswered' as const)
-              .finally(() => clearTimeout(timer));
-            if (claim === 'unanswered') {
-              // Committed, and the claim is settled as soon as Redis answers: the retry replays 202.
-              void settling.catch(() => undefined);
-              deps.metrics.acceptFailures.inc({ reason: 'claim-unsettled' });
-              log.warn('records committed, idempotency claim not settled yet (Redis); answered 503');
-              return unavailable(reply, 'UNAVAILABLE');
-            }
-            if (claim !== 'held') {
-              deps.metrics.acceptFailures.inc({ reason: 'claim-lost' });
-              log.warn({ claim }, 'idempotency claim expired or changed hands while accepting; answered 503');
-              return unavailable(reply, 'IDEMPOTENCY_CLAIM_LOST');
-            }
-            deps.metrics.accepted.inc({ channel: 'http' });
-            log.info({ to: 'REQUESTED', calendarId: fields.calendarId }, 'accepted');
-            return accepted(reply, result.appointmentId, false);
-          }
-        }
-      });
+          },
+          SpanKind.SERVER,
+        ),
+      );
 
       v1.get<{ Params: { id: string } }>(
         '/appointments/:id',

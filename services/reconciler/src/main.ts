@@ -1,9 +1,11 @@
-import { loadServiceConfig, runMain, runService } from '@booking/kit';
+import { loadServiceConfig, runMain, runService, startTracing } from '@booking/kit';
 import { reconcilerConfigSchema } from './config.js';
 import { createReconciler } from './service.js';
 
 // A bad configuration or a connection it cannot make ends the start with one clear line (runMain).
 await runMain(async () => {
   const { config, topics } = loadServiceConfig(reconcilerConfigSchema);
-  await runService(createReconciler(config, { topics }), config.SHUTDOWN_TIMEOUT_MS);
+  // Spans exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (tracing.ts).
+  const stopTracing = await startTracing(config.SERVICE_NAME);
+  await runService(createReconciler(config, { topics }), config.SHUTDOWN_TIMEOUT_MS, stopTracing);
 });

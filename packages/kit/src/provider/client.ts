@@ -1,7 +1,9 @@
 // The calendar provider's /api/v2 (../shared/PROVIDER_API.md). Every answer is classified once,
 // here, into an outcome; timeouts and dropped connections are "ambiguous": the provider may have
 // booked, so the caller must look the booking up before creating again.
+
 import { PipelineError } from '../errors.js';
+import { outgoing } from '../tracing.js';
 import { createTransport, type Transport, type TransportResponse } from './transport.js';
 
 export interface ProviderBooking {
@@ -95,6 +97,30 @@ export class ProviderClient {
     this.transport = opts.transport ?? sharedTransport();
   }
 
+  /**
+   * One provider call in a client span, a child of the handler's: the request carries its
+   * `traceparent`, so the provider (and a tracing proxy in front of it) joins the booking's trace.
+   */
+  private call(
+    req: Parameters<Transport>[0],
+    op: 'create' | 'read' | 'cancel',
+    appointmentId?: string,
+  ): Promise<TransportResponse> {
+    return outgoing(
+      `provider ${op}`,
+      {
+        'http.request.method': req.method,
+        ...(appointmentId ? { 'booking.appointment_id': appointmentId } : {}),
+      },
+      req.headers,
+      async (span) => {
+        const res = await this.transport(req);
+        span.setAttribute('http.response.status_code', res.status);
+        return res;
+      },
+    );
+  }
+
   private headers(extra: Record<string, string> = {}): Record<string, string> {
     return { authorization: `Bearer ${this.opts.token}`, accept: 'application/json', ...extra };
   }
@@ -106,16 +132,20 @@ export class ProviderClient {
   ): Promise<CreateOutcome> {
     let res: TransportResponse;
     try {
-      res = await this.transport({
-        method: 'POST',
-        url: `${this.opts.baseUrl}/api/v2/appointments`,
-        headers: this.headers({
-          'content-type': 'application/json',
-          ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
-        }),
-        body: JSON.stringify(body),
-        timeoutMs,
-      });
+      res = await this.call(
+        {
+          method: 'POST',
+          url: `${this.opts.baseUrl}/api/v2/appointments`,
+          headers: this.headers({
+            'content-type': 'application/json',
+            ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+          }),
+          body: JSON.stringify(body),
+          timeoutMs,
+        },
+        'create',
+        body.externalRef,
+      );
     } catch (err) {
       if (isAbort(err)) return { kind: 'timeout', ambiguous: true };
       const e = err as Error & { code?: string };
@@ -156,12 +186,15 @@ export class ProviderClient {
     method: 'GET' | 'DELETE',
   ): Promise<{ status: number; body: Record<string, unknown> }> {
     try {
-      const res = await this.transport({
-        method,
-        url: `${this.opts.baseUrl}${path}`,
-        headers: this.headers(),
-        timeoutMs: this.opts.timeoutMs,
-      });
+      const res = await this.call(
+        {
+          method,
+          url: `${this.opts.baseUrl}${path}`,
+          headers: this.headers(),
+          timeoutMs: this.opts.timeoutMs,
+        },
+        method === 'DELETE' ? 'cancel' : 'read',
+      );
       const body = res.json;
       if (res.status === 401)
         throw new PipelineError('PROVIDER_AUTH', 'provider refused our token (401)', { retryable: true });
