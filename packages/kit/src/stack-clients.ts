@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { stackVariable } from './config.js';
-import { createKafka } from './kafka/client.js';
+import { createKafka, TRANSACTION_RETRY } from './kafka/client.js';
 import { AvroSerde, createSchemaRegistry } from './kafka/serde.js';
 import type { Logger } from './logger.js';
 import { type TopicKey, topicNames } from './topics.js';
@@ -32,6 +32,8 @@ export const isPipelineGroup = (group: string): boolean =>
 
 export interface StackClients {
   kafka: Kafka;
+  /** For transactional producers: the short retry CONCURRENT_TRANSACTIONS needs, as the services use. */
+  producerKafka: Kafka;
   serde: AvroSerde;
   topics: Record<TopicKey, string>;
 }
@@ -44,6 +46,7 @@ export function stackClients(clientId: string, logger: Logger): StackClients {
     .filter(Boolean);
   return {
     kafka: createKafka({ clientId, brokers, logger }),
+    producerKafka: createKafka({ clientId, brokers, logger, retry: TRANSACTION_RETRY }),
     serde: new AvroSerde(createSchemaRegistry(stackVariable('SCHEMA_REGISTRY_URL'))),
     topics: topicNames(process.env.TOPIC_PREFIX ?? ''),
   };

@@ -72,11 +72,12 @@ if (!broker) {
   process.exit(2);
 }
 const logger = createLogger({ service: 'chaos', level: 'warn', fd: 2 });
-const { kafka, serde, topics } = stackClients('chaos', logger);
+const { kafka, producerKafka, serde, topics } = stackClients('chaos', logger);
 const target: PipelineTarget = {
   intakeUrl: env('INTAKE_URL', 'http://127.0.0.1:3000'),
   apiKey: env('INTAKE_API_KEY'),
   kafka,
+  producerKafka,
   serde,
   topics,
   ledgerUrl: `${env('PROVIDER_URL')}/__mock/ledger`,

@@ -26,6 +26,12 @@ export interface PipelineTarget {
   intakeUrl: string;
   apiKey: string;
   kafka: Kafka;
+  /**
+   * The upstream producer's client, with the services' transaction retry (TRANSACTION_RETRY). On
+   * kafkajs's default (300 ms, doubling) every CONCURRENT_TRANSACTIONS answer cost 300 ms or more,
+   * and after a leader kill on three nodes the upstream took many minutes to send its share.
+   */
+  producerKafka?: Kafka;
   serde: AvroSerde;
   topics: { inbound: string; requested: string; lifecycle: string };
   /** The provider's full ledger (the mock's /__mock/ledger). */
@@ -196,7 +202,7 @@ export async function faultRound(
   const bookings = planBookings(o.http, o.kafka, o.mix ?? DEFAULT_MIX);
   const lag = sampleLag(t);
   const upstream = new TransactionalSender({
-    kafka: t.kafka,
+    kafka: t.producerKafka ?? t.kafka,
     transactionalId: `chaos.upstream.${round}.${Date.now()}`,
     serde: t.serde,
     logger: t.logger,
@@ -239,6 +245,10 @@ export async function faultRound(
     t.logger.warn({ round, fault: fault.name, ms: backAt - killedAt }, 'fault recovered');
   })();
   const giveUpAfterMs = fault.holdMs + 120_000;
+  // Each phase of the round's end is logged: a round that stalls says where (a three-node run
+  // of stop 27 waited after the fault with nothing logged).
+  const phase = (name: string, extra: Record<string, unknown> = {}) =>
+    t.logger.warn({ round, fault: fault.name, phase: name, ...extra }, `round: ${name}`);
   await Promise.all([
     runHttpClients(bookings, {
       intakeUrl: t.intakeUrl,
@@ -246,32 +256,37 @@ export async function faultRound(
       clients: o.clients,
       giveUpAfterMs,
       onAcknowledged,
-    }),
+    }).then(() => phase('http clients done')),
     runUpstream(bookings, {
       sender: upstream,
       inboundTopic: t.topics.inbound,
       concurrency: 4,
       giveUpAfterMs,
       onAcknowledged,
-    }),
+    }).then(() => phase('upstream producer done')),
   ]);
+  phase('workload done', { acknowledged: acked });
   trigger(); // a round whose bookings all went through before the share still gets its fault
   await injection;
   await upstream.stop();
+  phase('upstream stopped');
 
   const acknowledged = bookings.filter((b) => b.acknowledged);
   const ids = acknowledged.map((b) => b.appointmentId);
   const settleFrom = Math.max(backAt, lastAckAt);
   const notTerminal = await waitTerminal(t, ids, settleFrom + o.settleBoundMs);
   const msToTerminal = notTerminal.length === 0 ? Date.now() - settleFrom : null;
+  phase('terminal', { notTerminal: notTerminal.length });
   const unhealthy = await waitConsuming(t, Date.now() + 60_000);
   const maxLag = await lag.stop();
+  phase('consuming', { unhealthy: unhealthy.length });
   const evidence = await gatherAcceptanceEvidence({
     kafka: t.kafka,
     serde: t.serde,
     requestedTopic: t.topics.requested,
     lifecycleTopic: t.topics.lifecycle,
   });
+  phase('evidence read');
   const lost = acknowledgedAcceptancesExist(ids, evidence).appointmentIds;
   const unreadable: string[] = [];
   for (const b of acknowledged.filter((x) => x.channel === 'http')) {
