@@ -6,22 +6,14 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { repoPath } from '../support/compare.js';
-import { API_KEY, type Pipeline, requestBody, startPipeline } from '../support/pipeline.js';
+import { type Pipeline, requestBody, startPipeline } from '../support/pipeline.js';
 
 let p: Pipeline;
 const exported = new Set<string>();
 
 beforeAll(async () => {
   p = await startPipeline('dashboard');
-  const res = await fetch(`${p.intakeUrl}/v1/appointments`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${API_KEY}`,
-      'content-type': 'application/json',
-      'idempotency-key': randomUUID(),
-    },
-    body: JSON.stringify(requestBody(`cal-immediate-${randomUUID().slice(0, 8)}`)),
-  });
+  const res = await p.submit(requestBody(`cal-immediate-${randomUUID().slice(0, 8)}`), randomUUID());
   const { appointmentId } = (await res.json()) as { appointmentId: string };
   await p.waitForState(appointmentId, 'CONFIRMED');
   for (const url of [p.intakeUrl, p.dispatchUrl, p.auditUrl, p.compensationUrl, p.reconcilerUrl]) {

@@ -11,7 +11,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/helpers.js';
-import { API_KEY, type Pipeline, requestBody, startPipeline } from '../support/pipeline.js';
+import { type Pipeline, requestBody, startPipeline } from '../support/pipeline.js';
 import { TEST_PII } from '../support/test-data.js';
 
 const exporter = new InMemorySpanExporter();
@@ -32,11 +32,9 @@ afterAll(async () => {
 describe('one trace per booking', () => {
   it('holds every hop of a flaky booking, in order, with the appointment id and no personal data', async () => {
     const traceId = randomBytes(16).toString('hex');
-    const res = await fetch(`${p.intakeUrl}/v1/appointments`, {
+    const res = await p.api('/v1/appointments', {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${API_KEY}`,
-        'content-type': 'application/json',
         'idempotency-key': randomUUID(),
         traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
       },
