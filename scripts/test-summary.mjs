@@ -1,4 +1,5 @@
-// Sums vitest's JSON reports into one plain closing line: "N passed, N failed[, N skipped]".
+// Sums vitest's JSON reports into one plain closing line: "N passed, N failed[, N skipped]",
+// after the name and first message line of every failed test.
 // Exit 1 when a suite failed, wrote no report, or ran no test at all.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +28,7 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 let bad = false;
+const failures = [];
 for (const name of expected) {
   const file = join(dir, `${name}.json`);
   if (!existsSync(file)) {
@@ -41,9 +43,26 @@ for (const name of expected) {
   failed += r.numFailedTests;
   skipped += s;
   if (r.numTotalTests === 0) bad = true;
+  for (const suite of r.testResults ?? []) {
+    const file = String(suite.name ?? '').replace(/^.*?\/(tests|services|packages|tools)\//, '$1/');
+    for (const t of suite.assertionResults ?? []) {
+      if (t.status !== 'failed') continue;
+      const first = String((t.failureMessages ?? [])[0] ?? '').split('\n')[0].slice(0, 300);
+      failures.push(`${name}: ${file} > ${t.fullName ?? t.title}\n    ${first}`);
+    }
+    if ((suite.assertionResults ?? []).length === 0 && suite.status === 'failed') {
+      failures.push(`${name}: ${file} (suite failed to load)\n    ${String(suite.message ?? '').split('\n')[0].slice(0, 300)}`);
+    }
+  }
 }
 for (const extra of readdirSync(dir).filter((f) => !expected.includes(f.replace(/\.json$/, '')))) {
   console.log(`(ignored unexpected report ${extra})`);
+}
+// The names of the failed tests come last, next to the totals, so that a log cut to its tail still
+// says which test failed and why.
+if (failures.length > 0) {
+  console.log('failed:');
+  for (const f of failures.slice(0, 20)) console.log(`  ${f}`);
 }
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 || bad ? 1 : 0);
