@@ -105,6 +105,90 @@ describe('kafkajs sendMessages (patched)', () => {
   });
 });
 
+describe('kafkajs sendMessages (patched): a partition whose leader moved', () => {
+  it('is sent to its new leader even when that broker already answered for another partition', async () => {
+    // Partition 0 is led by broker 1, partition 1 by broker 2. Broker 2 dies during the first attempt;
+    // the refreshed metadata names broker 1 leader of both. Unpatched, kafkajs kept answers per broker:
+    // broker 1 had answered, so the retry sent nothing and the call resolved without partition 1's
+    // records (the chaos run's kill-leader loss on three brokers, issue 14).
+    const { KafkaJSConnectionError } = require('kafkajs/src/errors.js');
+    const sent: { nodeId: number; partitions: number[] }[] = [];
+    let moved = false;
+    const broker = (nodeId: number) => ({
+      nodeId,
+      async produce({ topicData }: { topicData: { topic: string; partitions: { partition: number }[] }[] }) {
+        const partitions = topicData.flatMap((t) => t.partitions.map((p) => p.partition));
+        sent.push({ nodeId, partitions });
+        if (nodeId === 2) throw new KafkaJSConnectionError('Connection error: connect ECONNREFUSED');
+        return {
+          topics: topicData.map((t) => ({
+            topicName: t.topic,
+            partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode: 0, baseOffset: '7' })),
+          })),
+        };
+      },
+    });
+    const brokers: Record<number, ReturnType<typeof broker>> = { 1: broker(1), 2: broker(2) };
+    const leaderOf = (p: number) => (p === 0 || moved ? 1 : 2);
+    let refreshes = 0;
+    const cluster = {
+      async refreshMetadataIfNecessary() {},
+      async refreshMetadata() {
+        refreshes += 1;
+        moved = true;
+      },
+      async addMultipleTargetTopics() {},
+      isConnected: () => true,
+      findTopicPartitionMetadata: () => [
+        { partitionId: 0, leader: leaderOf(0) },
+        { partitionId: 1, leader: leaderOf(1) },
+      ],
+      findLeaderForPartitions: (_topic: string, partitions: string[]) => {
+        const out: Record<number, number[]> = {};
+        for (const p of partitions.map(Number)) out[leaderOf(p)] = [...(out[leaderOf(p)] ?? []), p];
+        return out;
+      },
+      findBroker: async ({ nodeId }: { nodeId: number }) => brokers[nodeId],
+    };
+    const eosManager = {
+      isTransactional: () => true,
+      async acquireBrokerLock() {},
+      async releaseBrokerLock() {},
+      async addPartitionsToTransaction() {},
+      getSequence: () => 0,
+      updateSequence() {},
+      getTransactionalId: () => 'tx',
+      getProducerId: () => 1,
+      getProducerEpoch: () => 0,
+    };
+    const send = createSendMessages({
+      logger: silent(),
+      cluster,
+      partitioner: ({ message }: { message: { partition: number } }) => message.partition,
+      eosManager,
+      retrier: createRetry({ retries: 5, initialRetryTime: 5, maxRetryTime: 10, factor: 0, multiplier: 1 }),
+    });
+    const answers = await send({
+      acks: -1,
+      timeout: 1000,
+      topicMessages: [
+        {
+          topic: 't',
+          messages: [
+            { partition: 0, value: 'a' },
+            { partition: 1, value: 'b' },
+          ],
+        },
+      ],
+    });
+    expect(refreshes).toBe(1);
+    expect(answers.map((a: { partition: number }) => a.partition).sort()).toEqual([0, 1]);
+    // Partition 0 went out once; partition 1 went to broker 2, failed, then to broker 1.
+    expect(sent.filter((s) => s.partitions.includes(0))).toEqual([{ nodeId: 1, partitions: [0] }]);
+    expect(sent.filter((s) => s.partitions.includes(1)).map((s) => s.nodeId)).toEqual([2, 1]);
+  });
+});
+
 describe('kafkajs filterAbortedMessages (patched)', () => {
   it('drops every record of every aborted transaction a fetch begins inside, whatever the order listed', () => {
     // Producers 7 and 8 each began a transaction before this fetch's first offset (100); both were

@@ -22,7 +22,7 @@
 //   group again blindly, as before, wrote its records twice (issue 14's broker kill: 7 appointments
 //   with two terminal events).
 import { randomUUID } from 'node:crypto';
-import type { Admin, Kafka, Producer, RecordMetadata } from 'kafkajs';
+import type { Admin, ICustomPartitioner, Kafka, Producer, RecordMetadata } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import { PipelineError } from '../errors.js';
@@ -175,18 +175,50 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /**
- * Acknowledged means written: every topic sent to has an answer, and every partition's answer
- * carries no error and an offset.
+ * The partition the producer's partitioner chose for each message it was handed (the last choice,
+ * if it was asked again on a retry). The acknowledgement check reads it: an answer per topic is not
+ * enough, since a batch spans several partitions of a topic (issue 14: kafkajs resolved a send
+ * whose moved partition it had skipped, while the topic's other partitions had answered).
  */
-export function checkAcknowledged(metadata: readonly RecordMetadata[], topics: readonly string[]): void {
+const partitionOf = new WeakMap<object, { topic: string; partition: number }>();
+
+/** kafkajs's DefaultPartitioner (murmur2 over the key, as the Java client), noting each choice. */
+export const recordingPartitioner: ICustomPartitioner = () => {
+  const inner = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const partition = inner(args);
+    partitionOf.set(args.message, { topic: args.topic, partition });
+    return partition;
+  };
+};
+
+/**
+ * Acknowledged means written: every partition a message was sent to has an answer, and every
+ * answer carries no error and an offset. `topicMessages` are the very objects handed to kafkajs
+ * (their partitions are read from what the partitioner chose for them).
+ */
+export function checkAcknowledged(
+  metadata: readonly RecordMetadata[],
+  topicMessages: readonly { topic: string; messages: readonly object[] }[],
+): void {
   const bad = metadata.filter(
     (m) => m.errorCode !== 0 || m.baseOffset === undefined || BigInt(m.baseOffset) < 0n,
   );
-  const answered = new Set(metadata.map((m) => m.topicName));
-  const missing = topics.filter((t) => !answered.has(t));
+  const answered = new Set(metadata.map((m) => `${m.topicName}[${m.partition}]`));
+  const expected = new Set<string>();
+  for (const { topic, messages } of topicMessages) {
+    for (const message of messages) {
+      const chosen = partitionOf.get(message);
+      // A message the partitioner never saw was not sent through a recording producer: the topic
+      // must at least have answered.
+      expected.add(chosen ? `${chosen.topic}[${chosen.partition}]` : topic);
+    }
+  }
+  const answeredTopics = new Set(metadata.map((m) => m.topicName));
+  const missing = [...expected].filter((e) => !answered.has(e) && !answeredTopics.has(e));
   if (bad.length > 0 || missing.length > 0) {
     throw new SendFailedError(
-      `the broker did not acknowledge every record: ${bad.length} partition answers with an error or no offset, no answer for ${missing.length} topics`,
+      `the broker did not acknowledge every record: ${bad.length} partition answers with an error or no offset, no answer for ${missing.length} partitions${missing.length > 0 ? ` (${missing.slice(0, 5).join(', ')})` : ''}`,
     );
   }
 }
@@ -543,10 +575,7 @@ export class TransactionalSender {
       if (records.length > 0) {
         const topicMessages = groupByTopic(records);
         const metadata = await tx.sendBatch({ acks: -1, topicMessages });
-        checkAcknowledged(
-          metadata,
-          topicMessages.map((t) => t.topic),
-        );
+        checkAcknowledged(metadata, topicMessages);
       }
       const all: Offsets = receipt ? new Map([...offsets, ...receiptOffsets(receipt)]) : offsets;
       for (const [groupId, topics] of all) {
@@ -594,8 +623,9 @@ export class TransactionalSender {
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
-        // murmur2 keyed partitioning, as the Java client: one appointment's records on one partition.
-        createPartitioner: Partitioners.DefaultPartitioner,
+        // murmur2 keyed partitioning, as the Java client: one appointment's records on one partition
+        // (each choice noted for the acknowledgement check).
+        createPartitioner: recordingPartitioner,
       });
       this.connecting = producer.connect().then(
         () => {
