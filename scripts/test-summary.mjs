@@ -47,11 +47,17 @@ for (const name of expected) {
     const file = String(suite.name ?? '').replace(/^.*?\/(tests|services|packages|tools)\//, '$1/');
     for (const t of suite.assertionResults ?? []) {
       if (t.status !== 'failed') continue;
-      const first = String((t.failureMessages ?? [])[0] ?? '').split('\n')[0].slice(0, 300);
+      const first = String((t.failureMessages ?? [])[0] ?? '')
+        .split('\n')[0]
+        .slice(0, 300);
       failures.push(`${name}: ${file} > ${t.fullName ?? t.title}\n    ${first}`);
     }
     if ((suite.assertionResults ?? []).length === 0 && suite.status === 'failed') {
-      failures.push(`${name}: ${file} (suite failed to load)\n    ${String(suite.message ?? '').split('\n')[0].slice(0, 300)}`);
+      failures.push(
+        `${name}: ${file} (suite failed to load)\n    ${String(suite.message ?? '')
+          .split('\n')[0]
+          .slice(0, 300)}`,
+      );
     }
   }
 }
