@@ -1,9 +1,10 @@
 // Issue 19: the stack is described once (stack/manifest.json). docker-compose.yml is generated from
 // it and validated by Debian's docker-compose (no engine needed for `config`); stack.sh's services,
-// ports and Kafka version, the services' own default ports and the Maven build of the broker all
-// agree with it. Any drift fails here.
+// ports and Kafka version, the services' own default ports, the tools' port table and the Maven
+// build of the broker all agree with it. Any drift fails here.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { LOCAL_SERVICE_PORTS } from '@booking/kit';
 import { describe, expect, it } from 'vitest';
 import { composeYaml, manifest } from '../../stack/manifest.mjs';
 import { repoPath } from '../support/compare.js';
@@ -90,5 +91,19 @@ describe('one description of the stack', () => {
     }
     const pom = readFileSync(repoPath('stack/kafka/pom.xml'), 'utf8');
     expect(pom).toContain(`<kafka.version>${manifest.kafka.version}</kafka.version>`);
+  });
+
+  it("the tools' table of the local services' ports (the invariant checker, chaos, lag) is the manifest's", () => {
+    const ports = Object.fromEntries(
+      manifest.services.filter((s) => s.name in LOCAL_SERVICE_PORTS).map((s) => [s.name, s.port]),
+    );
+    expect(ports).toEqual(LOCAL_SERVICE_PORTS);
+    expect(Object.keys(LOCAL_SERVICE_PORTS).sort()).toEqual([
+      'audit',
+      'compensation',
+      'intake',
+      'provider-dispatch',
+      'reconciler',
+    ]);
   });
 });
