@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import {
   createKafka,
   createLogger,
+  FencedError,
   OwnershipInDoubtError,
   readTopic,
   TransactionalSender,
@@ -184,6 +185,51 @@ describe('a zombie sender (its owner may have lost the partition)', () => {
     } finally {
       await zombie.stop();
       await owner.stop();
+    }
+  });
+});
+
+describe("a sender whose id is its process's alone (exclusiveId)", () => {
+  // After a broker restart a retired producer's registration can land after its successor's, which
+  // it then fences: the sender is fenced by its own ghost. A partition's sender waits for its owner
+  // to settle it; one whose id nobody else holds (intake's HTTP sender, an upstream producer) used to
+  // fail every send from then on (stop 28: the chaos upstream producer after a kill-broker).
+  it('registers anew and commits after its own earlier producer fenced it; without the option it stays fenced', {
+    timeout: 60_000,
+  }, async () => {
+    for (const exclusiveId of [true, false]) {
+      const topic = await freshTopic();
+      const transactionalId = `it.own-ghost.${randomUUID()}`;
+      const sender = new TransactionalSender({
+        kafka,
+        transactionalId,
+        serde: undefined as never,
+        logger,
+        name: 'own-ghost',
+        exclusiveId,
+        budgetMs: 10_000,
+      });
+      const ghost = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 });
+      try {
+        await sender.start();
+        await sender.sendEncoded([{ topic, key: 'a', value: Buffer.from('first') }]); // registered
+        await ghost.connect();
+        await (await ghost.transaction()).abort(); // the late registration: a newer epoch than the sender's
+        const sent = sender.sendEncoded([{ topic, key: 'a', value: Buffer.from('kept') }]);
+        if (exclusiveId) {
+          await sent;
+          expect(sender.selfFenced).toBe(1);
+          expect(sender.isFenced).toBe(false);
+          expect(await valuesOf(topic)).toEqual(['first', 'kept']);
+        } else {
+          await expect(sent).rejects.toBeInstanceOf(FencedError);
+          expect(sender.isFenced).toBe(true);
+          expect(await valuesOf(topic)).toEqual(['first']);
+        }
+      } finally {
+        await ghost.disconnect();
+        await sender.stop();
+      }
     }
   });
 });

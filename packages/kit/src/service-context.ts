@@ -84,6 +84,8 @@ export function createServiceContext(config: BaseConfig, logger?: Logger): Servi
         logger: log,
         name,
         metrics: registry,
+        // The id carries this instance's uuid: only this sender's own retired producer can fence it.
+        exclusiveId: true,
       }),
     consumer: (declaration) =>
       new ConsumerRuntime({

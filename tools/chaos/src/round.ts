@@ -208,6 +208,7 @@ export async function faultRound(
     logger: t.logger,
     name: 'chaos-upstream',
     attemptTimeoutMs: 5000,
+    exclusiveId: true,
   });
   await upstream.start();
   let acked = 0;
@@ -263,7 +264,9 @@ export async function faultRound(
       concurrency: 4,
       giveUpAfterMs,
       onAcknowledged,
-    }).then(() => phase('upstream producer done')),
+    })
+      .catch((err: Error) => faultErrors.push(`upstream producer: ${err.message}`))
+      .then(() => phase('upstream producer done')),
   ]);
   phase('workload done', { acknowledged: acked });
   trigger(); // a round whose bookings all went through before the share still gets its fault

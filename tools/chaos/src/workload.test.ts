@@ -1,6 +1,6 @@
 import { appointmentIdFor } from '@booking/kit';
 import { describe, expect, it } from 'vitest';
-import { CANONICAL_MIX, KAFKA_SOURCE, planBookings, requestFields } from './workload.js';
+import { CANONICAL_MIX, KAFKA_SOURCE, planBookings, requestFields, runUpstream } from './workload.js';
 
 describe('planBookings', () => {
   it('splits the calendars 3:1:1 and derives the ids intake will answer with', () => {
@@ -36,5 +36,25 @@ describe('planBookings', () => {
     const other = b.find((x) => x.calendarId.startsWith('cal-immediate-'))!;
     expect(requestFields(failing, 0).deadline - Date.now()).toBeLessThanOrEqual(8000);
     expect(requestFields(other, 0).deadline - Date.now()).toBeGreaterThan(3_600_000);
+  });
+});
+
+describe('runUpstream', () => {
+  it('stops after one booking could not be sent in its whole window, and says how many were not tried', async () => {
+    const bookings = planBookings(0, 40);
+    let calls = 0;
+    const broken = {
+      send: async () => {
+        calls++;
+        throw new Error('sender is fenced');
+      },
+    };
+    await expect(
+      runUpstream(bookings, { sender: broken, inboundTopic: 't', concurrency: 2, giveUpAfterMs: 30 }),
+    ).rejects.toThrow(/could not send .* within 30 ms; 3\d bookings not tried/);
+    // At most one booking per worker was tried; none acknowledged.
+    expect(bookings.filter((b) => b.attempts > 0).length).toBeLessThanOrEqual(2);
+    expect(bookings.some((b) => b.acknowledged)).toBe(false);
+    expect(calls).toBeGreaterThan(0);
   });
 });

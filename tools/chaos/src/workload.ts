@@ -173,8 +173,12 @@ export async function runUpstream(
   },
 ): Promise<void> {
   const queue = bookings.map((b, i) => [b, i] as const).filter(([b]) => b.channel === 'kafka');
+  // One booking that could not be sent in its whole window means the producer is broken, not the
+  // broker away for a while: the rest are not tried for another window each (a fenced sender once
+  // kept a round waiting for hours); they stay unacknowledged, and the round says how many.
+  let brokenAfter: string | undefined;
   const worker = async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) {
+    for (let next = queue.shift(); next && !brokenAfter; next = queue.shift()) {
       const [b, i] = next;
       const fields = requestFields(b, i);
       const record: Emit = {
@@ -200,7 +204,12 @@ export async function runUpstream(
           await new Promise((r) => setTimeout(r, backoff(b.attempts)));
         }
       }
+      if (!b.acknowledged && !b.expired) brokenAfter ??= b.appointmentId;
     }
   };
   await Promise.all(Array.from({ length: o.concurrency }, worker));
+  if (brokenAfter !== undefined)
+    throw new Error(
+      `the upstream producer could not send ${brokenAfter} within ${o.giveUpAfterMs} ms; ${queue.length} bookings not tried`,
+    );
 }

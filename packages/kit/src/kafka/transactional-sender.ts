@@ -70,6 +70,16 @@ export interface TransactionalSenderOptions {
    * asked: the owner calls them when the group has just given it the partition.
    */
   mayRegister?: () => boolean;
+  /**
+   * The id is this process's alone (it carries a random part per instance: intake's HTTP sender, an
+   * upstream producer), not an input partition's that a group hands from member to member. Then a
+   * fencing can only come from this sender's own retired producer, whose registration was still on
+   * its way when the next one registered (after a broker restart): the sender registers anew and goes
+   * on. Without it, a fenced sender fails every send until `settle()` — right for a partition's
+   * sender, whose owner is told; for an id nobody settles it stopped the sender for good (the chaos
+   * run's upstream producer on three brokers, stop 28: 885 bookings never sent after a kill-broker).
+   */
+  exclusiveId?: boolean;
 }
 
 /** A record ready to send: its value encoded, its size checked. */
@@ -243,6 +253,8 @@ export class TransactionalSender {
   /** What this sender last committed per group/topic/partition: a receipt equal to it proves nothing. */
   private readonly lastCommitted = new Map<string, Position>();
   private admin: Admin | undefined;
+  /** Fencings by this sender's own earlier producer, ridden out (`exclusiveId`; for tests and logs). */
+  selfFenced = 0;
   /** Transactions found committed after their commit went unanswered (for tests and logs). */
   inDoubtCommitted = 0;
   /** Bumped when what was queued no longer stands (its work abandoned, the partition registered anew). */
@@ -507,7 +519,13 @@ export class TransactionalSender {
           progress.cancelled = true;
           lastError = err;
           this.retire(producer, err, attempt);
-          if (isFencing(err)) {
+          if (isFencing(err) && this.opts.exclusiveId) {
+            this.selfFenced++;
+            this.opts.logger.warn(
+              { sender: this.opts.name, attempt },
+              "fenced by this sender's own earlier producer (the id is this process's alone): registering anew",
+            );
+          } else if (isFencing(err)) {
             this.fenced = true;
             throw new FencedError(
               `sender ${this.opts.name}: a newer producer holds ${this.opts.transactionalId}`,
