@@ -26,6 +26,8 @@ const HEADER_DOCS: Record<string, string> = {
   [HEADERS.originalOffset]: 'Dead letters: its offset',
   [HEADERS.errorClass]: 'Dead letters: the error class',
   [HEADERS.errorMessage]: 'Dead letters: the reason, bounded',
+  [HEADERS.uncalled]:
+    'Retry topics: attempts so far refused by our own circuit breaker (count toward the limit, not the delay schedule)',
 };
 
 export function asyncApiDocument(): Record<string, unknown> {

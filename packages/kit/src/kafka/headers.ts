@@ -14,6 +14,8 @@ export const HEADERS = {
   originalOffset: 'x-original-offset',
   errorClass: 'x-error-class',
   errorMessage: 'x-error-message',
+  /** Attempts so far that never reached the outside (refused by our own circuit breaker). */
+  uncalled: 'x-uncalled-attempts',
 } as const;
 
 /** Longest header value read: anything longer is cut (issue 12: headers are hostile input). */
@@ -34,6 +36,7 @@ const EPOCH_MS: [number, number] = [0, 8.64e15];
 /** The range each numeric header may take; a value outside it (or not an integer) is absent. */
 const NUMERIC_RANGES: Record<string, [number, number]> = {
   [HEADERS.attempt]: [1, 10_000],
+  [HEADERS.uncalled]: [0, 10_000],
   [HEADERS.originalPartition]: [0, 2 ** 31 - 1],
   [HEADERS.originalOffset]: [0, Number.MAX_SAFE_INTEGER],
   [HEADERS.deadline]: EPOCH_MS,
@@ -89,6 +92,8 @@ export interface RetryHeadersInput {
   errorClass: string;
   errorMessage: string;
   deadline?: number | null;
+  /** Attempts up to this one refused without a call (written when above 0). */
+  uncalled?: number;
 }
 
 /**
@@ -113,5 +118,6 @@ export function retryHeaders(
     [HEADERS.errorClass]: next.errorClass,
     [HEADERS.errorMessage]: next.errorMessage.slice(0, 200),
     ...(next.deadline != null ? { [HEADERS.deadline]: String(next.deadline) } : {}),
+    ...(next.uncalled ? { [HEADERS.uncalled]: String(next.uncalled) } : {}),
   };
 }

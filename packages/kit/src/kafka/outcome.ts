@@ -32,6 +32,8 @@ export type Outcome =
       message?: string;
       /** The provider's Retry-After, if it gave one (capped by the policy). */
       retryAfterMs?: number;
+      /** This attempt never reached the outside (refused by our own circuit breaker). */
+      uncalled?: boolean;
       about: About;
       /** Written whichever way the router goes. */
       emit?: Emit[];
@@ -125,6 +127,7 @@ export function resolveOutcome(outcome: Outcome, record: DecidedRecord, routes: 
         errorClass: outcome.reason,
         errorMessage: message,
         retryAfterMs: outcome.retryAfterMs,
+        uncalled: (headerNumber(record.headers, HEADERS.uncalled) ?? 0) + (outcome.uncalled ? 1 : 0),
         now: now(),
         ...(routes.random ? { random: routes.random } : {}),
       });

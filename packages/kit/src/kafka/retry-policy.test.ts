@@ -42,4 +42,17 @@ describe('retry policy', () => {
     const d = decideRetry({ ...policy, maxAttempts: 10 }, 'src', 8, { now: 0, random: () => 0.5 });
     expect(d).toMatchObject({ topic: 'src.retry-60s', delayMs: 60000 });
   });
+
+  it('does not move attempts refused by our own circuit breaker along the schedule, but counts them toward the limit', () => {
+    // Attempt 4 failed at the provider after three refusals: its retry waits the first delay.
+    const d = decideRetry(policy, 'src', 4, { now: 0, random: () => 0.5, uncalled: 3 });
+    expect(d).toMatchObject({ kind: 'retry', topic: 'src.retry-1s', delayMs: 1000, nextAttempt: 5 });
+    // Refusals only: the schedule stays at its start; the circuit's Retry-After sets the wait.
+    const r = decideRetry(policy, 'src', 2, { now: 0, random: () => 0.5, uncalled: 2, retryAfterMs: 9000 });
+    expect(r).toMatchObject({ topic: 'src.retry-1s', delayMs: 9000 });
+    expect(decideRetry(policy, 'src', 5, { now: 0, uncalled: 4 })).toEqual({
+      kind: 'exhausted',
+      attempts: 5,
+    });
+  });
 });

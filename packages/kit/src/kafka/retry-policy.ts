@@ -16,7 +16,11 @@ export type RetryDecision =
 
 /**
  * `attempt` is the attempt that just failed (1-based). The delay is the schedule's entry for it
- * (the last entry repeats), jittered, and never earlier than a provider's Retry-After.
+ * (the last entry repeats), jittered, and never earlier than a provider's Retry-After. `uncalled`
+ * attempts (refused by our own circuit breaker, never reaching the provider) count toward
+ * `maxAttempts` but not toward the schedule: the first real failure after a run of refusals waits the
+ * first delay, not the longest (the chaos matrix's provider-down round: bookings refused three times
+ * while the circuit reopened took the 30 s tier on their first real call, terminal 48-60 s after).
  */
 export function decideRetry(
   policy: RetryPolicy,
@@ -26,10 +30,12 @@ export function decideRetry(
     retryAfterMs,
     now = Date.now(),
     random = Math.random,
-  }: { retryAfterMs?: number; now?: number; random?: () => number } = {},
+    uncalled = 0,
+  }: { retryAfterMs?: number; now?: number; random?: () => number; uncalled?: number } = {},
 ): RetryDecision {
   if (attempt >= policy.maxAttempts) return { kind: 'exhausted', attempts: attempt };
-  const index = Math.min(attempt - 1, policy.delaysMs.length - 1);
+  const called = Math.max(1, attempt - Math.max(0, uncalled));
+  const index = Math.min(called - 1, policy.delaysMs.length - 1);
   const base = policy.delaysMs[index]!;
   const jittered = Math.round(base * (1 + policy.jitter * (2 * random() - 1)));
   // A provider's Retry-After counts up to the schedule's longest delay and no further: the record

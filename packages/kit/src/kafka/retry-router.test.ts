@@ -60,4 +60,18 @@ describe('routeRetry: one place decides retry topic or DLT', () => {
       notBefore: 14_000,
     });
   });
+
+  it('carries the count of attempts that never reached the outside, and routes by the attempts that did', () => {
+    const refused = routeRetry({
+      ...base,
+      attempt: 2,
+      uncalled: 2,
+      errorClass: 'CIRCUIT_OPEN',
+      retryAfterMs: 3000,
+    });
+    expect(refused.kind === 'retry' && refused.emit.topic).toBe('req.retry-1s');
+    expect(refused.kind === 'retry' && refused.emit.headers?.[HEADERS.uncalled]).toBe('2');
+    const called = routeRetry({ ...base, attempt: 1 });
+    expect(called.kind === 'retry' && called.emit.headers?.[HEADERS.uncalled]).toBeUndefined();
+  });
 });

@@ -23,6 +23,8 @@ export interface RetryRequest {
   errorClass: string;
   errorMessage: string;
   retryAfterMs?: number;
+  /** Attempts up to and including this one that never reached the outside (circuit refusals). */
+  uncalled?: number;
   now: number;
   random?: () => number;
 }
@@ -39,6 +41,7 @@ export type RetryRoute =
 export function routeRetry(r: RetryRequest): RetryRoute {
   const decision = decideRetry(r.policy, r.sourceTopic, r.attempt, {
     retryAfterMs: r.retryAfterMs,
+    uncalled: r.uncalled ?? 0,
     now: r.now,
     ...(r.random ? { random: r.random } : {}),
   });
@@ -72,6 +75,7 @@ export function routeRetry(r: RetryRequest): RetryRoute {
         errorClass: r.errorClass,
         errorMessage: r.errorMessage,
         deadline: r.deadline ?? null,
+        uncalled: r.uncalled ?? 0,
       }),
     },
   };

@@ -134,6 +134,27 @@ describe('dispatchHandler decides', () => {
     ]);
   });
 
+  it('refused by the open circuit: retried when a trial may go through, the refusal counted; a real failure after it starts the schedule over', async () => {
+    const refused = await dispatcher({ create: { kind: 'circuit-open', retryAfterMs: 3000 } }).run(
+      record(request()),
+    );
+    expect(path(refused)).toEqual(['REQUESTED->DISPATCHING', 'DISPATCHING->RETRY_SCHEDULED', 'req.retry-1s']);
+    expect(refused[2]?.headers).toMatchObject({
+      [HEADERS.attempt]: '2',
+      [HEADERS.errorClass]: 'CIRCUIT_OPEN',
+      [HEADERS.uncalled]: '1',
+      [HEADERS.notBefore]: String(NOW + 3000),
+    });
+    // Attempt 2 reaches the provider and fails: the first delay again (not the second), refusal kept.
+    const failed = await dispatcher({ create: { kind: 'unavailable', status: 503 }, start: 'again' }).run(
+      recordOf('req.retry-1s', request(), { offset: '5', attempt: 2, headers: { [HEADERS.uncalled]: '1' } }),
+    );
+    expect(failed.at(-1)).toMatchObject({
+      topic: 'req.retry-1s',
+      headers: { [HEADERS.attempt]: '3', [HEADERS.uncalled]: '1', [HEADERS.notBefore]: String(NOW + 1000) },
+    });
+  });
+
   it('a 429 with Retry-After: the retry waits as long as the provider asked', async () => {
     const out = await dispatcher({ create: { kind: 'rate-limited', retryAfterMs: 3000 } }).run(
       record(request()),

@@ -115,10 +115,11 @@ export function dispatchHandler(topics: DispatchTopics, settings: DispatchSettin
       };
     };
     /** Not final: another attempt through a retry topic, or the DLT when spent (the kit decides which). */
-    const retry = (before: Emit[], reason: string, retryAfterMs?: number): Outcome => ({
+    const retry = (before: Emit[], reason: string, retryAfterMs?: number, uncalled = false): Outcome => ({
       kind: 'retry',
       reason,
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      ...(uncalled ? { uncalled } : {}),
       about,
       emit: before,
       ifRetried: [move('DISPATCHING', 'RETRY_SCHEDULED', { reason })],
@@ -178,7 +179,7 @@ export function dispatchHandler(topics: DispatchTopics, settings: DispatchSettin
         case 'connection':
           return retry(before, 'CONNECTION_LOST');
         case 'circuit-open':
-          return retry(before, 'CIRCUIT_OPEN', outcome.retryAfterMs);
+          return retry(before, 'CIRCUIT_OPEN', outcome.retryAfterMs, true);
       }
     };
 
