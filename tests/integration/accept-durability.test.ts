@@ -22,7 +22,15 @@ import {
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { faultySockets } from '../support/faulty-socket.js';
-import { createTestTopic, kafkaClient, redisClient, serde, stack, waitFor } from '../support/helpers.js';
+import {
+  createBareTopic,
+  createTestTopic,
+  kafkaClient,
+  redisClient,
+  serde,
+  stack,
+  waitFor,
+} from '../support/helpers.js';
 import { requestBody } from '../support/pipeline.js';
 
 const quiet = createLogger({ service: 'tests', level: 'silent' });
@@ -77,7 +85,7 @@ describe('acknowledged means written (the cause of issue 20)', () => {
     // Each try drops about a hundred answers; one try has always shown the loss so far.
     for (let attempt = 0; attempt < 3 && lost.length === 0; attempt++) {
       const topic = `it.seq.${randomUUID().slice(0, 8)}`;
-      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      await createBareTopic(admin, topic, 1);
       const faults = faultySockets();
       const producer = createProducer(faultyKafka(faults));
       await producer.connect();
@@ -105,7 +113,7 @@ describe('acknowledged means written (the cause of issue 20)', () => {
     const admin = kafkaClient().admin();
     await admin.connect();
     const topic = `it.seq.${randomUUID().slice(0, 8)}`;
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await createBareTopic(admin, topic, 1);
     await admin.disconnect();
     const faults = faultySockets();
     const sender = new TransactionalSender({

@@ -16,7 +16,7 @@ import {
 } from '@booking/kit';
 import type { Admin, Kafka, Producer, Transaction } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stack } from '../support/helpers.js';
+import { createBareTopic, stack } from '../support/helpers.js';
 
 const logger = createLogger({ service: 'tx-in-doubt', level: 'error' });
 let kafka: Kafka;
@@ -68,7 +68,7 @@ function losingFirstCommitAnswer(real: Kafka, when: 'after-commit' | 'instead-of
 
 async function freshTopic(): Promise<string> {
   const topic = `it.doubt.${randomUUID().slice(0, 8)}`;
-  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+  await createBareTopic(admin, topic, 3);
   return topic;
 }
 

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { createKafka, createLogger, TRANSACTION_RETRY, TransactionalSender } from '@booking/kit';
 import type { RetryOptions } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stack } from '../support/helpers.js';
+import { createBareTopic, stack } from '../support/helpers.js';
 import { type Pipeline, requestBody, startPipeline } from '../support/pipeline.js';
 
 const CONCURRENT = /concurrent operation on the same transaction|CONCURRENT_TRANSACTIONS/;
@@ -40,7 +40,7 @@ async function sequentialTransactions(
   const admin = kafka.admin();
   await admin.connect();
   const topic = `it.tx-stalls.${randomUUID().slice(0, 8)}`;
-  await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
+  await createBareTopic(admin, topic, 6);
   const sender = new TransactionalSender({
     kafka,
     transactionalId: `it.tx-stalls.${randomUUID()}`,

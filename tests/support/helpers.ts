@@ -11,7 +11,7 @@ import {
 } from '@booking/kit';
 import type { SchemaName } from '@booking/schemas';
 import { Redis } from 'ioredis';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { afterEach, inject } from 'vitest';
 
 export const stack = () => inject('stack');
@@ -65,6 +65,25 @@ export async function createTestTopic(kafka: Kafka, schema: SchemaName, partitio
     await admin.disconnect();
   }
   return spec;
+}
+
+/**
+ * A bare topic (no schema, the broker's defaults) for transport tests, there once every partition
+ * has a leader. kafkajs's `createTopics({ waitForLeaders })` gives up when the broker answers that it
+ * does not host the new topic yet (UNKNOWN_TOPIC_OR_PARTITION, retriable), which failed a clean-clone
+ * run; this asks again until the metadata shows every leader.
+ */
+export async function createBareTopic(admin: Admin, topic: string, numPartitions: number): Promise<void> {
+  await waitFor(
+    `topic ${topic} with a leader on every partition`,
+    async () => {
+      await admin.createTopics({ topics: [{ topic, numPartitions }] }); // false once it exists
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const partitions = topics[0]?.partitions ?? [];
+      return partitions.length === numPartitions && partitions.every((p) => p.leader >= 0);
+    },
+    30_000,
+  );
 }
 
 /**
