@@ -29,6 +29,11 @@ let failed = 0;
 let skipped = 0;
 let bad = false;
 const failures = [];
+/** The first line of an error message, bounded. */
+const firstLine = (text) =>
+  String(text ?? '')
+    .split('\n')[0]
+    .slice(0, 300);
 for (const name of expected) {
   const file = join(dir, `${name}.json`);
   if (!existsSync(file)) {
@@ -47,17 +52,10 @@ for (const name of expected) {
     const file = String(suite.name ?? '').replace(/^.*?\/(tests|services|packages|tools)\//, '$1/');
     for (const t of suite.assertionResults ?? []) {
       if (t.status !== 'failed') continue;
-      const first = String((t.failureMessages ?? [])[0] ?? '')
-        .split('\n')[0]
-        .slice(0, 300);
-      failures.push(`${name}: ${file} > ${t.fullName ?? t.title}\n    ${first}`);
+      failures.push(`${name}: ${file} > ${t.fullName ?? t.title}\n    ${firstLine(t.failureMessages?.[0])}`);
     }
     if ((suite.assertionResults ?? []).length === 0 && suite.status === 'failed') {
-      failures.push(
-        `${name}: ${file} (suite failed to load)\n    ${String(suite.message ?? '')
-          .split('\n')[0]
-          .slice(0, 300)}`,
-      );
+      failures.push(`${name}: ${file} (suite failed to load)\n    ${firstLine(suite.message)}`);
     }
   }
 }

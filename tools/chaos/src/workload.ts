@@ -178,7 +178,9 @@ export async function runUpstream(
   // kept a round waiting for hours); they stay unacknowledged, and the round says how many.
   let brokenAfter: string | undefined;
   const worker = async () => {
-    for (let next = queue.shift(); next && !brokenAfter; next = queue.shift()) {
+    // Stopped before taking the next booking, so that every one not tried is counted.
+    const take = () => (brokenAfter ? undefined : queue.shift());
+    for (let next = take(); next; next = take()) {
       const [b, i] = next;
       const fields = requestFields(b, i);
       const record: Emit = {

@@ -20,20 +20,64 @@ const filterAbortedMessages = require('kafkajs/src/consumer/filterAbortedMessage
 
 const silent = () => ({ debug() {}, info() {}, warn() {}, error() {} });
 
+type TopicData = { topic: string; partitions: { partition: number }[] }[];
+
+/** A broker's answer to a produce request: every partition written, no error. */
+const writtenAll = (topicData: TopicData) => ({
+  topics: topicData.map((t) => ({
+    topicName: t.topic,
+    partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode: 0, baseOffset: '0' })),
+  })),
+});
+
+/** A transactional producer's state, with `addPartitionsToTransaction` as the test needs it. */
+const transactionalEos = (
+  addPartitionsToTransaction: (topicData: TopicData) => Promise<void> = async () => {},
+) => ({
+  isTransactional: () => true,
+  async acquireBrokerLock() {},
+  async releaseBrokerLock() {},
+  addPartitionsToTransaction,
+  getSequence: () => 0,
+  updateSequence() {},
+  getTransactionalId: () => 'tx',
+  getProducerId: () => 1,
+  getProducerEpoch: () => 0,
+});
+
+/** kafkajs's own sendMessages over stub leaders, sending one record to each of partitions 0 and 1. */
+function sendToTwoPartitions(cluster: object, eosManager: ReturnType<typeof transactionalEos>) {
+  const send = createSendMessages({
+    logger: silent(),
+    cluster,
+    partitioner: ({ message }: { message: { partition: number } }) => message.partition,
+    eosManager,
+    retrier: createRetry({ retries: 5, initialRetryTime: 5, maxRetryTime: 10, factor: 0, multiplier: 1 }),
+  });
+  return send({
+    acks: -1,
+    timeout: 1000,
+    topicMessages: [
+      {
+        topic: 't',
+        messages: [
+          { partition: 0, value: 'a' },
+          { partition: 1, value: 'b' },
+        ],
+      },
+    ],
+  }) as Promise<{ partition: number }[]>;
+}
+
 describe('kafkajs sendMessages (patched)', () => {
   it('retries only the leader that failed, after every in-flight request settled', async () => {
     const produced = new Map<number, number>();
     const broker = (nodeId: number, delayMs: number) => ({
       nodeId,
-      async produce({ topicData }: { topicData: { topic: string; partitions: { partition: number }[] }[] }) {
+      async produce({ topicData }: { topicData: TopicData }) {
         produced.set(nodeId, (produced.get(nodeId) ?? 0) + 1);
         await new Promise((r) => setTimeout(r, delayMs));
-        return {
-          topics: topicData.map((t) => ({
-            topicName: t.topic,
-            partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode: 0, baseOffset: '0' })),
-          })),
-        };
+        return writtenAll(topicData);
       },
     });
     const brokers: Record<number, ReturnType<typeof broker>> = { 1: broker(1, 150), 2: broker(2, 1) };
@@ -57,51 +101,22 @@ describe('kafkajs sendMessages (patched)', () => {
       findBroker: async ({ nodeId }: { nodeId: number }) => brokers[nodeId],
     };
     let refusals = 0;
-    const eosManager = {
-      isTransactional: () => true,
-      async acquireBrokerLock() {},
-      async releaseBrokerLock() {},
-      async addPartitionsToTransaction(topicData: { partitions: { partition: number }[] }[]) {
-        const toSecond = topicData.some((t) => t.partitions.some((p) => p.partition === 1));
-        if (toSecond && refusals++ === 0)
-          throw new KafkaJSProtocolError({
-            type: 'CONCURRENT_TRANSACTIONS',
-            code: 51,
-            retriable: true,
-            message: 'another operation on the same transaction was ongoing',
-          });
-      },
-      getSequence: () => 0,
-      updateSequence() {},
-      getTransactionalId: () => 'tx',
-      getProducerId: () => 1,
-      getProducerEpoch: () => 0,
-    };
-    const send = createSendMessages({
-      logger: silent(),
-      cluster,
-      partitioner: ({ message }: { message: { partition: number } }) => message.partition,
-      eosManager,
-      retrier: createRetry({ retries: 5, initialRetryTime: 5, maxRetryTime: 10, factor: 0, multiplier: 1 }),
+    const eosManager = transactionalEos(async (topicData) => {
+      const toSecond = topicData.some((t) => t.partitions.some((p) => p.partition === 1));
+      if (toSecond && refusals++ === 0)
+        throw new KafkaJSProtocolError({
+          type: 'CONCURRENT_TRANSACTIONS',
+          code: 51,
+          retriable: true,
+          message: 'another operation on the same transaction was ongoing',
+        });
     });
-    const answers = await send({
-      acks: -1,
-      timeout: 1000,
-      topicMessages: [
-        {
-          topic: 't',
-          messages: [
-            { partition: 0, value: 'a' },
-            { partition: 1, value: 'b' },
-          ],
-        },
-      ],
-    });
+    const answers = await sendToTwoPartitions(cluster, eosManager);
     expect(refusals).toBe(2);
     // The slow leader's batch went out once; unpatched, the retry sent it again while it was in flight.
     expect(produced.get(1)).toBe(1);
     expect(produced.get(2)).toBe(1);
-    expect(answers.map((a: { partition: number }) => a.partition).sort()).toEqual([0, 1]);
+    expect(answers.map((a) => a.partition).sort()).toEqual([0, 1]);
   });
 });
 
@@ -116,16 +131,11 @@ describe('kafkajs sendMessages (patched): a partition whose leader moved', () =>
     let moved = false;
     const broker = (nodeId: number) => ({
       nodeId,
-      async produce({ topicData }: { topicData: { topic: string; partitions: { partition: number }[] }[] }) {
+      async produce({ topicData }: { topicData: TopicData }) {
         const partitions = topicData.flatMap((t) => t.partitions.map((p) => p.partition));
         sent.push({ nodeId, partitions });
         if (nodeId === 2) throw new KafkaJSConnectionError('Connection error: connect ECONNREFUSED');
-        return {
-          topics: topicData.map((t) => ({
-            topicName: t.topic,
-            partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode: 0, baseOffset: '7' })),
-          })),
-        };
+        return writtenAll(topicData);
       },
     });
     const brokers: Record<number, ReturnType<typeof broker>> = { 1: broker(1), 2: broker(2) };
@@ -150,39 +160,9 @@ describe('kafkajs sendMessages (patched): a partition whose leader moved', () =>
       },
       findBroker: async ({ nodeId }: { nodeId: number }) => brokers[nodeId],
     };
-    const eosManager = {
-      isTransactional: () => true,
-      async acquireBrokerLock() {},
-      async releaseBrokerLock() {},
-      async addPartitionsToTransaction() {},
-      getSequence: () => 0,
-      updateSequence() {},
-      getTransactionalId: () => 'tx',
-      getProducerId: () => 1,
-      getProducerEpoch: () => 0,
-    };
-    const send = createSendMessages({
-      logger: silent(),
-      cluster,
-      partitioner: ({ message }: { message: { partition: number } }) => message.partition,
-      eosManager,
-      retrier: createRetry({ retries: 5, initialRetryTime: 5, maxRetryTime: 10, factor: 0, multiplier: 1 }),
-    });
-    const answers = await send({
-      acks: -1,
-      timeout: 1000,
-      topicMessages: [
-        {
-          topic: 't',
-          messages: [
-            { partition: 0, value: 'a' },
-            { partition: 1, value: 'b' },
-          ],
-        },
-      ],
-    });
+    const answers = await sendToTwoPartitions(cluster, transactionalEos());
     expect(refreshes).toBe(1);
-    expect(answers.map((a: { partition: number }) => a.partition).sort()).toEqual([0, 1]);
+    expect(answers.map((a) => a.partition).sort()).toEqual([0, 1]);
     // Partition 0 went out once; partition 1 went to broker 2, failed, then to broker 1.
     expect(sent.filter((s) => s.partitions.includes(0))).toEqual([{ nodeId: 1, partitions: [0] }]);
     expect(sent.filter((s) => s.partitions.includes(1)).map((s) => s.nodeId)).toEqual([2, 1]);
