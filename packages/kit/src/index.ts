@@ -6,6 +6,7 @@ export * from './errors.js';
 export * from './idempotency.js';
 export * from './invariants.js';
 export * from './kafka/client.js';
+export * from './kafka/codecs.js';
 export * from './kafka/consumer-health.js';
 export * from './kafka/consumer-runtime.js';
 export * from './kafka/dead-letter.js';

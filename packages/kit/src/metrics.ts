@@ -1,5 +1,6 @@
 // One prom-client registry per service, with default process metrics and a `service` label.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { type CodecName, decompressedBatches } from './kafka/codecs.js';
 
 export { Counter, Gauge, Histogram, Registry };
 
@@ -82,5 +83,16 @@ export function createMetricsRegistry(service: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
+  new Counter({
+    name: 'kafka_record_batches_decompressed_total',
+    help: 'Compressed record batches this process decompressed, by codec (every consumer of the process)',
+    labelNames: ['codec'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [codec, n] of Object.entries(decompressedBatches))
+        this.inc({ codec: codec as CodecName }, n);
+    },
+  });
   return registry;
 }

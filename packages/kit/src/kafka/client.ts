@@ -9,6 +9,7 @@ import {
 } from 'kafkajs';
 import { type Connections, connections } from '../connections.js';
 import type { Logger } from '../logger.js';
+import { registerCodecs } from './codecs.js';
 
 export interface KafkaOptions {
   clientId: string;
@@ -28,6 +29,8 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 export function createKafka({ clientId, brokers, logger, retry, security }: KafkaOptions): Kafka {
+  // gzip, snappy, lz4 and zstd: whatever an upstream producer compresses with is read (issue 31).
+  registerCodecs();
   const child = logger.child({ component: 'kafkajs' });
   const { ssl, sasl } = security ?? connections().kafka;
   return new Kafka({

@@ -25,10 +25,19 @@
 // tried for its whole budget) leaves its outputs in doubt: the consumer is started again, its
 // senders settle the old transaction, and reading resumes from the committed offsets.
 import type { SchemaName } from '@booking/schemas';
-import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type {
+  Admin,
+  Consumer,
+  ConsumerUndecodableBatchEvent,
+  EachBatchPayload,
+  Kafka,
+  KafkaMessage,
+} from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import { errorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { alertsCounter } from '../metrics.js';
+import { CODEC_IDS } from './codecs.js';
 import {
   type ConsumerHealth,
   type PartitionProgress,
@@ -105,6 +114,8 @@ export interface ConsumerRuntimeOptions<T> {
 interface RuntimeCounters {
   records: Counter<'consumer' | 'outcome'>;
   restarts: Counter<'consumer' | 'cause'>;
+  undecodable: Counter<'consumer' | 'topic' | 'codec'>;
+  alerts: Counter<'kind'>;
 }
 const counters = new WeakMap<Registry, RuntimeCounters>();
 function runtimeCounters(registry: Registry | undefined): RuntimeCounters | undefined {
@@ -124,6 +135,13 @@ function runtimeCounters(registry: Registry | undefined): RuntimeCounters | unde
         labelNames: ['consumer', 'cause'],
         registers: [registry],
       }),
+      undecodable: new Counter({
+        name: 'booking_undecodable_batches_total',
+        help: 'Record batches a consumer could not decompress (its partition paused until a restart), by topic and codec',
+        labelNames: ['consumer', 'topic', 'codec'],
+        registers: [registry],
+      }),
+      alerts: alertsCounter(registry),
     };
     counters.set(registry, c);
   }
@@ -195,6 +213,12 @@ export class ConsumerRuntime<T> {
   private lastJoin = 0;
   /** The group is rebalancing and this member has not joined the new generation yet. */
   private rebalancing = false;
+  /**
+   * Assigned partitions paused at a record batch that cannot be decompressed (issue 31), with the
+   * batch: nothing after it can be read, so the partition waits for a person (docs/operations.md)
+   * and /healthz says so; the other partitions flow on.
+   */
+  private readonly undecodable = new Map<string, { offset: string; lastOffset: string; codec: string }>();
 
   constructor(private readonly opts: ConsumerRuntimeOptions<T>) {
     this.transactional = opts.transactional !== false;
@@ -225,7 +249,10 @@ export class ConsumerRuntime<T> {
 
   /** Running, stuck, restarts: what /healthz reports for this consumer. */
   health(): ConsumerHealth {
-    const stuck = this.running && this.stalled.length > 0;
+    const blocked = [...this.undecodable].map(
+      ([id, b]) => `${id} offset ${b.offset} (${b.codec}) cannot be decompressed`,
+    );
+    const stuck = this.running && (this.stalled.length > 0 || blocked.length > 0);
     const reason = this.stopped
       ? 'stopped'
       : !this.running
@@ -233,7 +260,10 @@ export class ConsumerRuntime<T> {
           ? 'restarting'
           : 'not joined yet'
         : stuck
-          ? `no progress: ${this.stalled.join(', ')}`
+          ? [
+              ...(this.stalled.length > 0 ? [`no progress: ${this.stalled.join(', ')}`] : []),
+              ...blocked,
+            ].join('; ')
           : undefined;
     return { running: this.ready, stuck, restarts: this.restarts, ...(reason ? { reason } : {}) };
   }
@@ -318,6 +348,9 @@ export class ConsumerRuntime<T> {
         const had = work.lastBegun;
         if (had === undefined || first <= had + 1n) work.advanceTo(next);
       });
+    });
+    consumer.on(events.UNDECODABLE_BATCH, ({ payload }) => {
+      if (current() && !this.stopped) this.undecodableBatch(consumer, payload);
     });
     consumer.on(events.STOP, () => {
       if (!current() || this.stopped) return;
@@ -408,6 +441,7 @@ export class ConsumerRuntime<T> {
    */
   private rejoined(inc: Incarnation): void {
     const mine = new Set(this.assigned.map((a) => `${a.topic}/${a.partition}`));
+    for (const id of this.undecodable.keys()) if (!mine.has(id)) this.undecodable.delete(id);
     for (const [id, { work }] of inc.works) {
       if (mine.has(id)) continue;
       work.abandon();
@@ -559,8 +593,10 @@ export class ConsumerRuntime<T> {
       const samples = await this.sample().catch(() => undefined);
       // A partition whose lowest open record waits for its due time is waiting on purpose.
       const waitingSince = (t: string, p: number) => this.inc.works.get(`${t}/${p}`)?.work.oldestOpen?.since;
-      const stalled = samples
-        ? stalledPartitions(samples, this.progress, now, this.stuckAfterMs, waitingSince)
+      // A partition paused at an undecodable batch is reported as such; restarting would not help.
+      const readable = samples?.filter((x) => !this.undecodable.has(`${x.topic}/${x.partition}`));
+      const stalled = readable
+        ? stalledPartitions(readable, this.progress, now, this.stuckAfterMs, waitingSince)
         : [];
       // A handler call past the bound holds its key and every commit of its partition (a wedged
       // call). Waiting for a slot is not counted: that is load, and lag shows it.
@@ -581,6 +617,34 @@ export class ConsumerRuntime<T> {
     } finally {
       this.watching = false;
     }
+  }
+
+  /**
+   * kafkajs met a record batch it cannot decompress (the records before it were handed out): the
+   * partition is paused, or fetched again at once for ever, and an operator is told which batch.
+   * Reported once per batch; a new consumer (a restart) meets it again and is paused again.
+   */
+  private undecodableBatch(consumer: Consumer, b: ConsumerUndecodableBatchEvent['payload']): void {
+    const id = `${b.topic}/${b.partition}`;
+    consumer.pause([{ topic: b.topic, partitions: [b.partition] }]);
+    const codec = CODEC_IDS[b.codec] ?? `unknown codec id ${b.codec}`;
+    if (this.undecodable.get(id)?.offset === b.offset) return;
+    this.undecodable.set(id, { offset: b.offset, lastOffset: b.lastOffset, codec });
+    this.counters?.undecodable.inc({ consumer: this.opts.name, topic: b.topic, codec });
+    this.counters?.alerts.inc({ kind: 'undecodable-batch' });
+    this.opts.logger.error(
+      {
+        alert: 'UndecodableRecordBatch',
+        consumer: this.opts.name,
+        topic: b.topic,
+        partition: b.partition,
+        offset: b.offset,
+        lastOffset: b.lastOffset,
+        codec,
+        err: b.reason,
+      },
+      'a record batch cannot be decompressed: partition paused (docs/operations.md, "A batch that cannot be decompressed")',
+    );
   }
 
   private restartFor(cause: 'stuck' | 'stopped' | 'send-failed'): void {
