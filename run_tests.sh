@@ -9,6 +9,7 @@ REPORTS=results/tests
 
 install_and_build
 ensure_chromium
+ensure_kcat
 ensure_docker_compose
 stack_up_and_bootstrap
 

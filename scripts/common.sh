@@ -43,6 +43,19 @@ ensure_docker_compose() {
   [[ -x "$bin" ]] || { echo "docker-compose is needed at $bin (set DOCKER_COMPOSE); install the docker-compose package" >&2; return 1; }
 }
 
+# kcat (Debian's, on librdkafka): the compressed-records tests and the fuzz harness write batches
+# with it as an upstream producer would (snappy, lz4, zstd), not with the project's own client.
+ensure_kcat() {
+  local bin=${KCAT_PATH:-/usr/bin/kcat}
+  [[ -x "$bin" ]] && return 0
+  step "kcat for the compressed-records tests (Debian package)"
+  if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends kcat >/dev/null ||
+      { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends kcat >/dev/null; }
+  fi
+  [[ -x "$bin" ]] || { echo "kcat is needed at $bin (set KCAT_PATH); install the kcat package" >&2; return 1; }
+}
+
 ensure_chromium() {
   local bin=${CHROMIUM_PATH:-/usr/bin/chromium}
   [[ -x "$bin" ]] && return 0

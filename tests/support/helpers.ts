@@ -1,5 +1,6 @@
 // Test helpers: unique names per test, clients on the real stack, and bounded condition waits.
 import { randomUUID } from 'node:crypto';
+import { accessSync, constants } from 'node:fs';
 import {
   AvroSerde,
   createKafka,
@@ -25,6 +26,22 @@ export function unique(prefix: string): string {
 
 export function kafkaClient(clientId = unique('client')): Kafka {
   return createKafka({ clientId, brokers: stack().kafkaBrokers.split(','), logger });
+}
+
+/**
+ * Debian's kcat (librdkafka): a producer that is not ours, for records as an upstream team writes
+ * them (compressed batches). run_tests.sh installs it; a test that needs it fails saying so.
+ */
+export function kcatPath(): string {
+  const bin = process.env.KCAT_PATH ?? '/usr/bin/kcat';
+  try {
+    accessSync(bin, constants.X_OK);
+  } catch {
+    throw new Error(
+      `kcat is needed at ${bin} (apt-get install kcat, or set KCAT_PATH); run_tests.sh installs it`,
+    );
+  }
+  return bin;
 }
 
 export function serde(): AvroSerde {
