@@ -19,9 +19,12 @@ export function apiKeys(keys: readonly string[]): ApiKeys {
   const known = keys.map((k) => ({ digest: digest(k), id: apiKeyId(k) }));
   return {
     verify(authorization) {
-      if (typeof authorization !== 'string' || !authorization.startsWith('Bearer ')) return undefined;
-      const token = authorization.slice(7);
-      if (!token || token.length > 512) return undefined;
+      // RFC 9110 §11.1: the scheme is case-insensitive ("bearer", "BEARER"); then 1*SP and the token.
+      if (typeof authorization !== 'string') return undefined;
+      const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) +(\S+)$/.exec(authorization);
+      if (!m || m[1]!.toLowerCase() !== 'bearer') return undefined;
+      const token = m[2]!;
+      if (token.length > 512) return undefined;
       // Constant time: every key compared, fixed-length digests, whatever matches.
       const given = digest(token);
       let id: string | undefined;

@@ -35,7 +35,15 @@ import type { Redis } from 'ioredis';
 import { type AcceptTopics, accept, claimValue } from './handlers/accept.js';
 import type { IntakeMetrics } from './metrics.js';
 import { OPENAPI_INFO, ROUTE_SCHEMAS } from './openapi.js';
-import { fieldErrors, httpBodySchema, IDEMPOTENCY_KEY, toRequest } from './validation.js';
+import {
+  correlationIdOr,
+  fieldErrors,
+  httpBodySchema,
+  IDEMPOTENCY_KEY,
+  toRequest,
+  unsafeTextErrors,
+  validTraceparent,
+} from './validation.js';
 
 export interface HttpDeps {
   redis: Redis;
@@ -67,17 +75,48 @@ declare module 'fastify' {
   }
 }
 
-const CORRELATION_ID = /^[\w.:-]{1,128}$/;
-/** W3C trace context, version 00 (https://www.w3.org/TR/trace-context/#traceparent-header). */
-const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const APPOINTMENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Idempotency scope of an API key: each key's Idempotency-Keys are its own. */
 export const httpScope = (keyId: string) => `http:${keyId}`;
 
-/** The caller's W3C traceparent when it is well-formed, else nothing (a hostile one is dropped). */
-const validTraceparent = (h: unknown): string | undefined =>
-  typeof h === 'string' && TRACEPARENT.test(h) ? h : undefined;
+/**
+ * Header fields that may appear once (RFC 9110 §5.3: a field that is not a list, given twice, makes
+ * the message malformed; RFC 9112 §3.2: more than one Host MUST be answered 400). Node keeps the
+ * first Authorization or Host and drops the rest, so which copy a proxy in front acted on is
+ * unknowable: the request is refused instead. Counted on the raw headers, for every route.
+ */
+export const SINGLETON_HEADERS = [
+  'host',
+  'authorization',
+  'content-type',
+  'content-length',
+  'idempotency-key',
+  'x-correlation-id',
+  'x-request-id',
+  'traceparent',
+] as const;
+
+/** The singleton fields given more than once, from node's rawHeaders (name, value, name, value …). */
+export function repeatedSingletons(rawHeaders: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    seen.set(name, (seen.get(name) ?? 0) + 1);
+  }
+  return SINGLETON_HEADERS.filter((h) => (seen.get(h) ?? 0) > 1);
+}
+
+/**
+ * The content codings of a request (RFC 9110 §8.4) other than identity. The API decodes none: a
+ * body is parsed as the bytes that arrived, so a coding the server does not apply is 415 (§15.5.16),
+ * never parsed as if the header were absent (what a proxy inflates and what we parse must agree).
+ */
+export function unappliedCodings(header: string | string[] | undefined): string[] {
+  if (header === undefined) return [];
+  const list = (Array.isArray(header) ? header.join(',') : header).split(',');
+  return list.map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
+}
 
 export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   const app = Fastify({
@@ -99,6 +138,23 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   app.register(swagger, OPENAPI_INFO);
   app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  // Before routing's own hooks (the /v1 key check included): the message itself is malformed.
+  app.addHook('onRequest', async (req, reply) => {
+    const repeated = repeatedSingletons(req.raw.rawHeaders);
+    if (repeated.length > 0)
+      return reply.code(400).send({
+        error: 'REPEATED_HEADER',
+        message: `header given more than once: ${repeated.join(', ')}`,
+        errors: repeated.map((field) => ({ field, message: 'must be given once' })),
+      });
+    const codings = unappliedCodings(req.headers['content-encoding']);
+    if (codings.length > 0)
+      return reply.code(415).header('accept-encoding', 'identity').send({
+        error: 'UNSUPPORTED_CONTENT_ENCODING',
+        message: 'send the body without a content coding (Content-Encoding: identity or none)',
+      });
+  });
 
   app.addHook('onResponse', async (req, reply) => {
     deps.metrics.httpRequests.inc({
@@ -186,17 +242,22 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
                 ],
               });
             }
+            // Control characters and bidi overrides, in any string of the body: 422 naming each field
+            // (with the schema's own errors, if any). The same walk refuses them on Kafka.
+            const unsafe = unsafeTextErrors(req.body);
             const parsed = schema.safeParse(req.body);
+            if (unsafe.length > 0) {
+              const others = parsed.success
+                ? []
+                : fieldErrors(parsed.error).filter((e) => !unsafe.some((u) => u.field === e.field));
+              return reply.code(422).send({ error: 'UNSAFE_CHARACTERS', errors: [...unsafe, ...others] });
+            }
             if (!parsed.success) {
               return reply.code(400).send({ error: 'VALIDATION_FAILED', errors: fieldErrors(parsed.error) });
             }
             const { source = 'http', ...fields } = parsed.data;
             // Carried into every record and log line: bounded and plain, or replaced (issue 12).
-            const correlationIdHeader = req.headers['x-correlation-id'];
-            const correlationId =
-              typeof correlationIdHeader === 'string' && CORRELATION_ID.test(correlationIdHeader)
-                ? correlationIdHeader
-                : String(req.id);
+            const correlationId = correlationIdOr(req.headers['x-correlation-id'], String(req.id));
             // The records carry this span's trace context (tracing off: the caller's, if well-formed).
             const traceparent = currentTraceparent(validTraceparent(req.headers.traceparent));
             const result = await accept(

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
+  correlationIdOr,
   fieldErrors,
   httpBodySchema,
   IDEMPOTENCY_KEY,
   inboundRecordSchema,
   isIanaZone,
+  UNSAFE_TEXT_MESSAGE,
+  unsafeTextErrors,
+  validTraceparent,
 } from './validation.js';
 
 const NOW = Date.parse('2030-06-01T00:00:00Z');
@@ -135,5 +139,44 @@ describe('request validation', () => {
     expect(isIanaZone('Garbage/Zone1')).toBe(false);
     expect(IDEMPOTENCY_KEY.test('abcdefgh')).toBe(true);
     expect(IDEMPOTENCY_KEY.test('abc\ndefgh')).toBe(false);
+  });
+});
+
+describe('unsafe text (issue 31)', () => {
+  it('finds C0, DEL, C1 and bidi overrides in every string, nested or unknown, and in keys', () => {
+    const errors = unsafeTextErrors({
+      patient: { id: 'ok', name: 'a\u0007b' },
+      reason: 'x\u007f',
+      extra: ['\u009b', { deep: '\u2066' }],
+      'k\u001b': 'fine',
+      fine: 'Zoë Ångström — 山田 \u200d',
+    });
+    expect(errors.map((e) => e.field)).toEqual([
+      'patient.name',
+      'reason',
+      'extra.0',
+      'extra.1.deep',
+      'k\\u001b',
+    ]);
+    expect(errors[0]?.message).toBe(UNSAFE_TEXT_MESSAGE);
+    expect(unsafeTextErrors(valid)).toEqual([]);
+  });
+
+  it('correlation ids and traceparents are kept only when well-formed', () => {
+    expect(correlationIdOr('corr-1.a:b', 'x')).toBe('corr-1.a:b');
+    expect(correlationIdOr('a b', 'x')).toBe('x');
+    expect(correlationIdOr('c'.repeat(129), 'x')).toBe('x');
+    expect(validTraceparent('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01')).toBeDefined();
+    expect(validTraceparent('00-zz')).toBeUndefined();
+  });
+
+  it('an Idempotency-Key may not begin or end with a space', () => {
+    expect(IDEMPOTENCY_KEY.test('        ')).toBe(false);
+    expect(IDEMPOTENCY_KEY.test(' abcdefgh')).toBe(false);
+    expect(IDEMPOTENCY_KEY.test('abcdefgh ')).toBe(false);
+    expect(IDEMPOTENCY_KEY.test('abc defgh')).toBe(true);
+    expect(IDEMPOTENCY_KEY.test('k'.repeat(255))).toBe(true);
+    expect(IDEMPOTENCY_KEY.test('k'.repeat(256))).toBe(false);
+    expect(IDEMPOTENCY_KEY.test('k'.repeat(7))).toBe(false);
   });
 });

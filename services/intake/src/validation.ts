@@ -7,8 +7,62 @@ const MIN_DURATION_MS = 5 * 60_000;
 const MAX_DURATION_MS = 8 * 60 * 60_000;
 /** How far ahead a slot or a deadline may lie, by default (BOOKING_HORIZON_DAYS). */
 export const DEFAULT_HORIZON_MS = 730 * 24 * 60 * 60_000;
-/** Idempotency-Key: 8..255 printable ASCII characters. */
-export const IDEMPOTENCY_KEY = /^[\x20-\x7E]{8,255}$/;
+/**
+ * Idempotency-Key: 8..255 printable ASCII characters, not starting or ending with a space (an
+ * inbound record's key of eight spaces passed, issue 31; HTTP trims a header's spaces anyway).
+ */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7E][\x20-\x7E]{6,253}[\x21-\x7E]$/;
+
+/** X-Correlation-Id, on both doors: plain and bounded, or replaced by a fresh id. */
+export const CORRELATION_ID = /^[\w.:-]{1,128}$/;
+/** W3C trace context, version 00 (https://www.w3.org/TR/trace-context/#traceparent-header). */
+export const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** The caller's correlation id when well-formed, else `fallback` (HTTP: the request id). */
+export const correlationIdOr = (given: unknown, fallback: string): string =>
+  typeof given === 'string' && CORRELATION_ID.test(given) ? given : fallback;
+
+/** The caller's W3C traceparent when well-formed, else nothing (a hostile one is dropped). */
+export const validTraceparent = (given: unknown): string | undefined =>
+  typeof given === 'string' && TRACEPARENT.test(given) ? given : undefined;
+
+/**
+ * Characters no free-text field may hold (issue 31): the C0 controls (NUL, ESC, CR, LF, TAB …), DEL,
+ * the C1 controls, and the Unicode bidirectional embeddings, overrides and isolates (U+202A–U+202E,
+ * U+2066–U+2069; "Trojan Source", CVE-2021-42574). A name with ESC [ or CR LF reaches every
+ * terminal, log viewer and header that prints it downstream; an override makes it read otherwise.
+ */
+export const UNSAFE_TEXT = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+export const UNSAFE_TEXT_MESSAGE =
+  'must not contain control characters (C0, DEL, C1) or Unicode bidi overrides';
+/** How deep the walk for unsafe text goes; a body nested deeper is refused by its schema anyway. */
+const MAX_WALK_DEPTH = 16;
+
+/** A field path as it is reported, with any unsafe character of a key shown as \uXXXX. */
+const shown = (path: string) =>
+  path.replace(
+    new RegExp(UNSAFE_TEXT.source, 'gu'),
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+
+/**
+ * Every string of a request (HTTP body or inbound record, any field, known or not) that holds an
+ * unsafe character, as a field error. One walk for both doors.
+ */
+export function unsafeTextErrors(value: unknown, path = '', depth = 0): FieldError[] {
+  if (typeof value === 'string')
+    return UNSAFE_TEXT.test(value) ? [{ field: shown(path || '(body)'), message: UNSAFE_TEXT_MESSAGE }] : [];
+  if (value === null || typeof value !== 'object' || depth >= MAX_WALK_DEPTH) return [];
+  const out: FieldError[] = [];
+  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
+  for (const [k, v] of entries) {
+    const at = path ? `${path}.${k}` : k;
+    if (UNSAFE_TEXT.test(k)) out.push({ field: shown(at), message: UNSAFE_TEXT_MESSAGE });
+    out.push(...unsafeTextErrors(v, at, depth + 1));
+    if (out.length >= 50) break;
+  }
+  return out;
+}
 
 // Building an Intl.DateTimeFormat costs tens of microseconds: it was a fifth of Kafka intake's CPU
 // under load (docs/benchmark.md). Answers are remembered, at most ZONE_CACHE_MAX of them, so
@@ -130,7 +184,9 @@ export function inboundRecordSchema(
   return z
     .strictObject({
       ...fields,
-      idempotencyKey: z.string().regex(IDEMPOTENCY_KEY, 'must be 8-255 printable characters'),
+      idempotencyKey: z
+        .string()
+        .regex(IDEMPOTENCY_KEY, 'must be 8-255 printable characters, not starting or ending with a space'),
       source: z.string().min(1).max(64),
     })
     .superRefine(timing(now, horizonMs, publishedAt));

@@ -135,3 +135,46 @@ describe('inboundHandler decides', () => {
     expect(i.held.size).toBe(0);
   });
 });
+
+describe('the same text and header rules as HTTP (issue 31)', () => {
+  it('control characters or a bidi override in any string field: dead-lettered naming each field, no claim', async () => {
+    const i = intake();
+    const out = await i.run(
+      record(
+        inbound({
+          idempotencyKey: 'order-ctl-0001',
+          patient: { id: 'p-\u0000', name: 'Jo \u001b[31mRed\r\nX-Injected: 1', phone: null, email: null },
+          reason: 'fine \u202e txt.exe',
+          source: 'clinic-\u0085',
+        }),
+      ),
+    );
+    expect(out.map((e) => e.topic)).toEqual(['dlt']);
+    const letter = out[0]?.value as DeadLetter;
+    expect(letter.reason).toBe('VALIDATION_FAILED');
+    expect(letter.fieldErrors.map((f) => f.split(':')[0])).toEqual(
+      expect.arrayContaining(['patient.id', 'patient.name', 'reason', 'source']),
+    );
+    expect(i.held.size).toBe(0);
+  });
+
+  it('an idempotencyKey of spaces, or with a space at either end, is refused', async () => {
+    for (const key of ['        ', ' order-0001-x', 'order-0001-x ']) {
+      const out = await intake().run(record(inbound({ idempotencyKey: key })));
+      expect((out[0]?.value as DeadLetter).fieldErrors[0]).toMatch(/^idempotencyKey: /);
+    }
+  });
+
+  it('a correlation id of another shape is replaced, a malformed traceparent dropped', async () => {
+    const bad = recordOf('in', inbound({ idempotencyKey: 'order-hdr-0001' }), {
+      key: 'k',
+      offset: String(offset++),
+      headers: { [HEADERS.correlationId]: 'c'.repeat(200), [HEADERS.traceparent]: 'not-a-trace\r\n' },
+      raw: Buffer.from([7]),
+    });
+    const out = await intake().run(bad);
+    const corr = out[0]?.headers?.[HEADERS.correlationId];
+    expect(corr).toMatch(/^[0-9a-f-]{36}$/);
+    expect(out[0]?.headers?.[HEADERS.traceparent]).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+});

@@ -11,7 +11,14 @@ import {
 } from '@booking/kit';
 import type { InboundRequest } from '@booking/schemas';
 import type { IntakeMetrics } from '../metrics.js';
-import { fieldErrors, inboundRecordSchema, toRequest } from '../validation.js';
+import {
+  correlationIdOr,
+  fieldErrors,
+  inboundRecordSchema,
+  toRequest,
+  unsafeTextErrors,
+  validTraceparent,
+} from '../validation.js';
 import { type AcceptDeps, accept } from './accept.js';
 
 export interface InboundDeps extends AcceptDeps {
@@ -27,18 +34,24 @@ export function inboundHandler(deps: InboundDeps) {
   let publishedAt = 0;
   const schema = inboundRecordSchema(deps.now, deps.horizonMs, () => publishedAt);
   return async (record: RuntimeRecord<InboundRequest>): Promise<Outcome> => {
-    const correlationId = headerValue(record.headers, HEADERS.correlationId) ?? randomUUID();
+    // The same header rules as HTTP's: a correlation id plain and bounded or replaced, a traceparent
+    // well-formed or dropped.
+    const correlationId = correlationIdOr(headerValue(record.headers, HEADERS.correlationId), randomUUID());
     const now = (deps.now ?? Date.now)();
     const stamped = Number(record.timestamp);
     // A timestamp in the future (a producer's clock, or a hostile one) counts as now.
     publishedAt = Number.isFinite(stamped) && stamped > 0 ? Math.min(stamped, now) : now;
+    const unsafe = unsafeTextErrors(record.value);
     const parsed = schema.safeParse(record.value);
-    if (!parsed.success) {
+    if (unsafe.length > 0 || !parsed.success) {
+      const others = parsed.success
+        ? []
+        : fieldErrors(parsed.error).filter((e) => !unsafe.some((u) => u.field === e.field));
       return {
         kind: 'dead-letter',
         reason: 'VALIDATION_FAILED',
         message: 'the record failed validation',
-        fieldErrors: fieldErrors(parsed.error).map((e) => `${e.field}: ${e.message}`),
+        fieldErrors: [...unsafe, ...others].map((e) => `${e.field}: ${e.message}`),
         about: { correlationId },
       };
     }
@@ -51,7 +64,7 @@ export function inboundHandler(deps: InboundDeps) {
         idempotencyKey: r.idempotencyKey,
         request: toRequest(r),
         correlationId,
-        traceparent: headerValue(record.headers, HEADERS.traceparent),
+        traceparent: validTraceparent(headerValue(record.headers, HEADERS.traceparent)),
         origin: `${record.topic}/${record.partition}/${record.offset}`,
       },
       'accepted',
