@@ -50,6 +50,22 @@ describe('fuzz (short)', () => {
     writeFileSync(join(ROOT, 'results', 'fuzz-short.json'), `${JSON.stringify(result, null, 2)}\n`);
     expect(result.http.sent).toBeGreaterThan(1000);
     expect(result.http.serverErrors).toEqual([]);
+    // Issue 31's classes: each HTTP rule answered as the RFC says, each codec carried bad records.
+    expect(result.rules.violations).toEqual([]);
+    const ruleKinds = Object.keys(result.rules.byKind).join('\n');
+    for (const k of [
+      'scheme',
+      'repeated host',
+      'repeated authorization',
+      'content-encoding',
+      'control character',
+    ])
+      expect(ruleKinds).toContain(k);
+    for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd'])
+      expect(
+        result.kafka.some((k) => (k.byCodec[codec] ?? 0) > 0),
+        codec,
+      ).toBe(true);
     expect(result.lost).toEqual([]);
     expect(result.unhealthy).toEqual([]);
     expect(result.lagging).toEqual([]);

@@ -46,7 +46,7 @@ const view = {
   },
 };
 const common = {
-  401: error('No valid Bearer API key'),
+  401: error('No valid Bearer API key (the scheme in any case: RFC 9110 §11.1)'),
   429: error('Over the per-key rate limit; Retry-After says when'),
   503: error('Not accepted now (Kafka or Redis unavailable); retry with the same Idempotency-Key'),
 };
@@ -92,11 +92,19 @@ export const ROUTE_SCHEMAS = {
         },
         required: ['appointmentId', 'state'],
       },
-      400: error('Invalid request, with the reason per field', fieldErrors),
+      400: error(
+        'Invalid request, with the reason per field (VALIDATION_FAILED); or a header that may appear once given twice, Host and Authorization among them (REPEATED_HEADER, RFC 9110 §5.3, RFC 9112 §3.2)',
+        fieldErrors,
+      ),
       409: error('A request with this Idempotency-Key is still being accepted; retry'),
-      422: error('The Idempotency-Key was used with another body'),
+      422: error(
+        'The Idempotency-Key was used with another body (IDEMPOTENCY_KEY_REUSED); or a string field holds a control character (C0, DEL, C1) or a Unicode bidi override (UNSAFE_CHARACTERS, each field named)',
+        fieldErrors,
+      ),
       413: error('Body over the limit'),
-      415: error('Not application/json'),
+      415: error(
+        'Not application/json (UNSUPPORTED_MEDIA_TYPE); or a Content-Encoding other than identity (UNSUPPORTED_CONTENT_ENCODING, with Accept-Encoding: identity; RFC 9110 §8.4)',
+      ),
       ...common,
     },
     security: [{ apiKey: [] }],

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { httpCase, MARKERS, recordValue } from './cases.js';
+import { httpCase, MARKERS, recordValue, ruleCase } from './cases.js';
 
 describe('fuzz cases', () => {
   // About 1 s alone; several times that when turbo runs every package's tests at once on two cores.
@@ -35,5 +35,29 @@ describe('fuzz cases', () => {
     expect(counts.get('oversized')!).toBeLessThan(60);
     expect(sample.find((s) => s.kind === 'wrong magic byte')!.value[0]).not.toBe(0);
     expect(MARKERS.name).toMatch(/Markerperson/);
+  });
+
+  it('cover every HTTP rule class, each with the answer it must get', () => {
+    const sample = fc.sample(ruleCase('k'.repeat(20), 1, '127.0.0.1:3000'), { numRuns: 400, seed: 5 });
+    const by = new Map<string, Set<number>>();
+    for (const c of sample) {
+      const cls = c.kind
+        .split(' ')
+        .slice(0, c.kind.startsWith('control') ? 2 : 1)
+        .join(' ');
+      by.set(cls, (by.get(cls) ?? new Set()).add(c.expect));
+    }
+    expect(Object.fromEntries([...by].map(([k, v]) => [k, [...v]]))).toEqual({
+      scheme: [202],
+      repeated: [400],
+      'content-encoding': [415],
+      'control character': [422],
+    });
+    const twice = sample.find((c) => c.kind === 'repeated host')!;
+    expect(twice.request.headers.filter(([n]) => n === 'host')).toHaveLength(2);
+    const auth = sample.find((c) => c.kind === 'repeated authorization')!;
+    expect(auth.request.headers.filter(([n]) => n === 'authorization')).toHaveLength(2);
+    const ctype = sample.find((c) => c.kind === 'repeated content-type')!;
+    expect(ctype.request.headers.filter(([n]) => n === 'content-type')).toHaveLength(2);
   });
 });

@@ -1,7 +1,9 @@
 // What the fuzzer sends, as fast-check arbitraries: HTTP requests of every hostile shape, and Kafka
 // record values of every bad kind. Personal data in them is made of MARKERS, so a log that leaks it
 // is found by a plain text search afterwards.
+import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
+import type { RawRequest } from './raw-http.js';
 
 /** Fake personal data: if any of these is found in a log, something logged what it must not. */
 export const MARKERS = {
@@ -184,7 +186,8 @@ export type RecordKind =
   | 'garbage body'
   | 'huge count'
   | 'oversized'
-  | 'invalid fields';
+  | 'invalid fields'
+  | 'unsafe text';
 
 export interface RecordMaterial {
   /** A valid value of this topic's schema, in the wire format. */
@@ -197,6 +200,8 @@ export interface RecordMaterial {
   hugeCount?: Buffer;
   /** A valid value whose fields the consumer must refuse (inbound only). */
   invalidFields?: Buffer;
+  /** Valid values but for a control character, bidi override or key of spaces in one field (inbound only). */
+  unsafeText?: Buffer[];
 }
 
 export function recordValue(m: RecordMaterial): fc.Arbitrary<{ kind: RecordKind; value: Buffer }> {
@@ -223,6 +228,8 @@ export function recordValue(m: RecordMaterial): fc.Arbitrary<{ kind: RecordKind;
   ];
   if (m.hugeCount) options.push(fc.constant({ kind: 'huge count' as const, value: m.hugeCount }));
   if (m.invalidFields) options.push(fc.constant({ kind: 'invalid fields' as const, value: m.invalidFields }));
+  if (m.unsafeText?.length)
+    options.push(fc.constantFrom(...m.unsafeText).map((value) => ({ kind: 'unsafe text' as const, value })));
   // Oversized records are rare (about 1 in 100): each is 900 kB on the broker.
   const oversized = fc.constant({
     kind: 'oversized' as const,
@@ -250,3 +257,119 @@ export const oddHeaders: fc.Arbitrary<Record<string, string | Buffer>> = fc.oneo
   fc.constant({ 'x-correlation-id': 'c'.repeat(20_000), traceparent: 't'.repeat(5000) }),
   fc.uint8Array({ maxLength: 64 }).map((b) => ({ 'x-binary': Buffer.from(b) })),
 );
+
+/**
+ * The HTTP rules of issue 31, each case with the answer a careful server gives: the Bearer scheme in
+ * any case (202), a singleton header given twice (400), a content coding the API does not apply
+ * (415), a control character or bidi override in any string field (422). Written byte for byte on a
+ * socket (raw-http.ts): fetch cannot repeat Authorization or Host.
+ */
+export interface RuleCase {
+  kind: string;
+  request: RawRequest;
+  expect: number;
+}
+
+/** The singleton fields the intake refuses twice (its SINGLETON_HEADERS). */
+export const REPEATABLE_SINGLETONS = [
+  'host',
+  'authorization',
+  'content-type',
+  'idempotency-key',
+  'x-correlation-id',
+  'x-request-id',
+  'traceparent',
+] as const;
+
+/** Characters no free-text field may hold: C0, DEL, C1, bidi embeddings/overrides/isolates. */
+export const unsafeChar = fc
+  .oneof(
+    fc.integer({ min: 0x00, max: 0x1f }),
+    fc.constant(0x7f),
+    fc.integer({ min: 0x80, max: 0x9f }),
+    fc.integer({ min: 0x202a, max: 0x202e }),
+    fc.integer({ min: 0x2066, max: 0x2069 }),
+  )
+  .map((c) => String.fromCharCode(c));
+
+const TEXT_FIELDS = [
+  ['patient', 'id'],
+  ['patient', 'name'],
+  ['patient', 'email'],
+  ['patient', 'phone'],
+  ['calendarId'],
+  ['reason'],
+  ['source'],
+  ['slot', 'timezone'],
+] as const;
+
+function withChar(body: Record<string, unknown>, path: readonly string[], ch: string, at: number) {
+  const copy = JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
+  let o = copy;
+  for (const k of path.slice(0, -1)) o = o[k] as Record<string, unknown>;
+  const last = path[path.length - 1]!;
+  const was = typeof o[last] === 'string' ? (o[last] as string) : 'text';
+  const i = at % (was.length + 1);
+  o[last] = `${was.slice(0, i)}${ch}${was.slice(i)}`;
+  return copy;
+}
+
+export function ruleCase(apiKey: string, i: number, host: string): fc.Arbitrary<RuleCase> {
+  const base = (extra: [string, string][], body: unknown = validBody(i)): RawRequest => ({
+    method: 'POST',
+    path: '/v1/appointments',
+    headers: [
+      ['content-type', 'application/json'],
+      ['idempotency-key', `fzr-${i}-${randomUUID()}`],
+      ...extra,
+    ],
+    body: JSON.stringify(body),
+  });
+  const auth = `Bearer ${apiKey}`;
+  return fc.oneof(
+    fc.constantFrom('bearer', 'BEARER', 'Bearer', 'bEaReR').map((scheme) => ({
+      kind: `scheme ${scheme}`,
+      request: base([['authorization', `${scheme} ${apiKey}`]]),
+      expect: 202,
+    })),
+    fc
+      .record({ h: fc.constantFrom(...REPEATABLE_SINGLETONS), validFirst: fc.boolean() })
+      .map(({ h, validFirst }) => {
+        const values: Record<string, [string, string]> = {
+          host: [host, 'other.example'],
+          authorization: [auth, 'Bearer not-the-key-000000000'],
+          'content-type': ['application/json', 'application/json'],
+          'idempotency-key': [`fzr-${i}-a-${randomUUID()}`, `fzr-${i}-b-${randomUUID()}`],
+          'x-correlation-id': ['corr-a', 'corr-b'],
+          'x-request-id': ['req-a', 'req-b'],
+          traceparent: [
+            '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+            '00-0af7651916cd43dd8448eb211c80319d-b7ad6b7169203332-01',
+          ],
+        };
+        const [a, b] = values[h]!;
+        const twice: [string, string][] = (validFirst ? [a, b] : [b, a]).map((v) => [h, v]);
+        const r = base(h === 'authorization' ? twice : [['authorization', auth], ...twice]);
+        // The repeated field replaces the one base() set.
+        r.headers = [...r.headers.filter(([n], k) => n !== h || k >= r.headers.length - 2)];
+        return { kind: `repeated ${h}`, request: r, expect: 400 };
+      }),
+    fc
+      .constantFrom('br', 'deflate', 'gzip', 'gzip, gzip', 'compress', 'zstd', 'x-unknown', 'identity, br')
+      .map((c) => ({
+        kind: `content-encoding ${c}`,
+        request: base([
+          ['authorization', auth],
+          ['content-encoding', c],
+        ]),
+        expect: 415,
+      })),
+    fc
+      .record({ field: fc.constantFrom(...TEXT_FIELDS), ch: unsafeChar, at: fc.nat({ max: 64 }) })
+      .map(({ field, ch, at }) => ({
+        kind: `control character in ${field.join('.')}`,
+        request: base([['authorization', auth]], withChar(validBody(i), field, ch, at)),
+        expect: 422,
+      })),
+  );
+}

@@ -60,6 +60,8 @@ process.stdout.write(
     seed: result.seed,
     http: result.http.sent,
     serverErrors: result.http.serverErrors.length,
+    rules: result.rules.sent,
+    ruleViolations: result.rules.violations.length,
     records: result.kafka.reduce((n, k) => n + k.sent, 0),
     lost: result.lost.length,
     unhealthy: result.unhealthy.length,

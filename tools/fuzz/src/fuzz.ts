@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { type AvroSerde, createProducer, type Logger, laggingGroups, readTopic } from '@booking/kit';
 import type { DeadLetter, SchemaName } from '@booking/schemas';
 import fc from 'fast-check';
-import type { Kafka } from 'kafkajs';
-import { httpCase, MARKERS, oddHeaders, type RecordMaterial, recordValue } from './cases.js';
+import { CompressionTypes, type Kafka } from 'kafkajs';
+import { httpCase, MARKERS, oddHeaders, type RecordMaterial, recordValue, ruleCase } from './cases.js';
+import { rawRequest } from './raw-http.js';
 
 /** A consumed topic, its schema, and where its bad records must end up. */
 export interface FuzzTopic {
@@ -36,6 +37,8 @@ export interface FuzzTarget {
 
 export interface FuzzOptions {
   http: number;
+  /** HTTP rule cases (issue 31), each checked against the answer it must get; default http / 5. */
+  rules?: number;
   recordsPerTopic: number;
   seed: number;
   concurrency: number;
@@ -45,7 +48,20 @@ export interface FuzzOptions {
 export interface FuzzResult {
   seed: number;
   http: { sent: number; byStatus: Record<string, number>; serverErrors: { kind: string; status: number }[] };
-  kafka: { topic: string; sent: number; accountedFor: number; byKind: Record<string, number> }[];
+  /** The rule cases: how many of each kind, and every answer that was not the one the rule demands. */
+  rules: {
+    sent: number;
+    byKind: Record<string, number>;
+    violations: { kind: string; status: number | 'closed'; expected: number }[];
+  };
+  kafka: {
+    topic: string;
+    sent: number;
+    accountedFor: number;
+    byKind: Record<string, number>;
+    /** The compression of the batches they went out in. */
+    byCodec: Record<string, number>;
+  }[];
   lost: { topic: string; partition: number; offset: string; kind: string }[];
   unhealthy: string[];
   lagging: string[];
@@ -87,6 +103,38 @@ async function sendHttp(t: FuzzTarget, o: FuzzOptions, result: FuzzResult): Prom
   await Promise.all(Array.from({ length: o.concurrency }, worker));
 }
 
+async function sendRules(t: FuzzTarget, o: FuzzOptions, result: FuzzResult): Promise<void> {
+  const host = new URL(t.intakeUrl).host;
+  const cases = fc.sample(
+    fc.nat({ max: 1_000_000 }).chain((i) => ruleCase(t.apiKey, i, host)),
+    { numRuns: o.rules ?? Math.ceil(o.http / 5), seed: o.seed + 1 },
+  );
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < cases.length; i = next++) {
+      const c = cases[i]!;
+      const answer = await rawRequest(t.intakeUrl, c.request, 15_000).catch(() => ({
+        status: 'closed' as const,
+      }));
+      result.rules.sent++;
+      const kind = c.kind.replace(/ (bearer|BEARER|Bearer|bEaReR)$/, ' (any case)');
+      result.rules.byKind[kind] = (result.rules.byKind[kind] ?? 0) + 1;
+      if (answer.status !== c.expect && result.rules.violations.length < 50)
+        result.rules.violations.push({ kind: c.kind, status: answer.status, expected: c.expect });
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency }, worker));
+}
+
+/** Every codec a producer may use: each bad record goes out in a batch of one of them (issue 31). */
+const CODECS = [
+  ['none', CompressionTypes.None],
+  ['gzip', CompressionTypes.GZIP],
+  ['snappy', CompressionTypes.Snappy],
+  ['lz4', CompressionTypes.LZ4],
+  ['zstd', CompressionTypes.ZSTD],
+] as const;
+
 interface Sent {
   topic: string;
   partition: number;
@@ -109,23 +157,27 @@ async function sendRecords(t: FuzzTarget, o: FuzzOptions, result: FuzzResult): P
         seed: o.seed + n,
       });
       const byKind: Record<string, number> = {};
+      const byCodec: Record<string, number> = {};
       // One record per send: its offset is the one the broker answers with.
       let i = 0;
       const worker = async () => {
         for (let k = i++; k < values.length; k = i++) {
           const [{ kind, value }, headers] = values[k]!;
           const partition = k % partitions;
+          const [codec, compression] = CODECS[k % CODECS.length]!;
           const [meta] = await producer.send({
             topic: topic.name,
             acks: -1,
+            compression,
             messages: [{ key: `fz-${k}`, value, headers, partition }],
           });
           byKind[kind] = (byKind[kind] ?? 0) + 1;
+          byCodec[codec] = (byCodec[codec] ?? 0) + 1;
           sent.push({ topic: topic.name, partition, offset: String(meta?.baseOffset), kind });
         }
       };
       await Promise.all(Array.from({ length: 8 }, worker));
-      result.kafka.push({ topic: topic.name, sent: values.length, accountedFor: 0, byKind });
+      result.kafka.push({ topic: topic.name, sent: values.length, accountedFor: 0, byKind, byCodec });
     }
   } finally {
     await producer.disconnect();
@@ -191,6 +243,7 @@ export async function fuzz(t: FuzzTarget, o: FuzzOptions): Promise<FuzzResult> {
   const result: FuzzResult = {
     seed: o.seed,
     http: { sent: 0, byStatus: {}, serverErrors: [] },
+    rules: { sent: 0, byKind: {}, violations: [] },
     kafka: [],
     lost: [],
     unhealthy: [],
@@ -199,6 +252,7 @@ export async function fuzz(t: FuzzTarget, o: FuzzOptions): Promise<FuzzResult> {
     passed: false,
   };
   await sendHttp(t, o, result);
+  await sendRules(t, o, result);
   const sent = await sendRecords(t, o, result);
   // Settled: every group caught up and every bad record accounted for, or the bound passes.
   const deadline = Date.now() + o.settleBoundMs;
@@ -218,6 +272,7 @@ export async function fuzz(t: FuzzTarget, o: FuzzOptions): Promise<FuzzResult> {
   }
   result.passed =
     result.http.serverErrors.length === 0 &&
+    result.rules.violations.length === 0 &&
     result.lost.length === 0 &&
     result.unhealthy.length === 0 &&
     result.lagging.length === 0 &&

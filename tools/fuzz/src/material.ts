@@ -52,6 +52,33 @@ export function materialFor(
         deadline: 1,
         source: 'fuzz',
       });
+      // Otherwise valid records with a control character or bidi override in one string field each
+      // (issue 31: HTTP's 422 is a VALIDATION_FAILED dead letter here), and a key of spaces.
+      const slot = {
+        start: new Date(Math.floor(start / 3_600_000) * 3_600_000).toISOString(),
+        end: new Date(Math.floor(start / 3_600_000) * 3_600_000 + 1_800_000).toISOString(),
+        timezone: 'UTC',
+      };
+      const good = {
+        idempotencyKey: `fz-unsafe-${start}`,
+        patient: { id: 'fz', name: MARKERS.name, phone: null, email: null },
+        calendarId: 'cal-immediate-fz',
+        slot,
+        reason: null as string | null,
+        deadline: null,
+        source: 'fuzz',
+      };
+      m.unsafeText = await Promise.all(
+        [
+          { ...good, patient: { ...good.patient, name: `${MARKERS.name}\u001b[2J` } },
+          { ...good, patient: { ...good.patient, id: 'fz\u0000' } },
+          { ...good, reason: 'ok\r\nX-Injected: 1' },
+          { ...good, reason: 'txt\u202e.exe' },
+          { ...good, source: 'fuzz\u0085' },
+          { ...good, slot: { ...slot, timezone: 'UTC\u2066' } },
+          { ...good, idempotencyKey: '          ' },
+        ].map((v) => serde.encode(t.name, v)),
+      );
     }
     return m;
   };
