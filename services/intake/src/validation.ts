@@ -32,6 +32,7 @@ export const validTraceparent = (given: unknown): string | undefined =>
  * U+2066–U+2069; "Trojan Source", CVE-2021-42574). A name with ESC [ or CR LF reaches every
  * terminal, log viewer and header that prints it downstream; an override makes it read otherwise.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 export const UNSAFE_TEXT = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
 export const UNSAFE_TEXT_MESSAGE =
   'must not contain control characters (C0, DEL, C1) or Unicode bidi overrides';

@@ -161,7 +161,7 @@ describe('the same text and header rules as HTTP (issue 31)', () => {
   it('an idempotencyKey of spaces, or with a space at either end, is refused', async () => {
     for (const key of ['        ', ' order-0001-x', 'order-0001-x ']) {
       const out = await intake().run(record(inbound({ idempotencyKey: key })));
-      expect((out[0]?.value as DeadLetter).fieldErrors[0]).toMatch(/^idempotencyKey: /);
+      expect((out[0]!.value as DeadLetter).fieldErrors[0]).toMatch(/^idempotencyKey: /);
     }
   });
 
