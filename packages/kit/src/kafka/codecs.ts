@@ -7,7 +7,7 @@
 // bounded by MAX_DECOMPRESSED_BYTES: a batch the broker took at 1 MB may announce gigabytes.
 import { promisify } from 'node:util';
 import { gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
-import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import { compressFrame, decompressFrame } from 'lz4-napi';
 import { compress as snappyCompress, uncompress as snappyUncompress } from 'snappy';
 import { compress as zstdCompress } from 'zstd-napi';
@@ -152,6 +152,8 @@ export const CODECS: Record<CodecName, () => Codec> = {
   }),
 };
 
+// kafkajs is CommonJS: node's ESM loader finds no named export for these two.
+const { CompressionCodecs, CompressionTypes } = kafkajs;
 let registered = false;
 
 /** Registers the four codecs with kafkajs (idempotent; every Kafka client of the kit calls it). */
