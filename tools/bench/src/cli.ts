@@ -36,9 +36,10 @@ import {
   type ScenarioResult,
 } from './measure.js';
 import { rawLimit } from './raw.js';
+import { rdkafkaLimit } from './raw-rdkafka.js';
 
 const USAGE = `usage: booking-bench [options]   (the stack and services up: ./stack/stack.sh up --all)
-  --raw N                 records for the raw kafkajs limit, plain and with the pipeline's producer settings (default 200000; 0 skips)
+  --raw N                 records for the raw limits: kafkajs plain and with the pipeline's producer settings, librdkafka plain and the three-hop transactional chain (default 200000; 0 skips)
   --capacity-start R      first rate of the capacity search, bookings/s (default 200)
   --capacity-step S       seconds per search step (default 60; 0 skips the search)
   --capacity-factor F     rate growth per step until one fails (default 1.5)
@@ -270,6 +271,13 @@ if (opt.raw > 0) {
           });
     const r = await rawLimit(client, runId, opt.raw, mode, until);
     say(`  ${r.produce_consume_per_s} records/s (produce alone ${r.produce_per_s}/s)`);
+    result.raw.push(r);
+  }
+  // The client the services move to (issue 28): its plain limit, and the chain of the pipeline's shape.
+  for (const mode of ['rdkafka-plain', 'rdkafka-chain'] as const) {
+    say(`raw librdkafka (${mode}): ${opt.raw} records`);
+    const r = await rdkafkaLimit(stackVariable('KAFKA_BROKERS'), runId, opt.raw, mode, until);
+    say(`  ${r.produce_consume_per_s} records/s`);
     result.raw.push(r);
   }
 }

@@ -159,7 +159,7 @@ export function pipelineResult(
 
 export interface RawResult {
   /** plain kafkajs, or the pipeline's producer settings (idempotent, transactional, headers, read_committed). */
-  mode?: 'plain' | 'pipeline-settings';
+  mode?: 'plain' | 'pipeline-settings' | 'rdkafka-plain' | 'rdkafka-chain';
   records: number;
   bytes_per_record: number;
   partitions: number;
