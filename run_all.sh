@@ -42,6 +42,9 @@ timed() {
   echo "$name $((SECONDS - t))" >>"$TIMING_FILE"
 }
 
+ensure_native_build_deps
+export CKJS_LINKING=${CKJS_LINKING:-dynamic}
+if [[ -z "${npm_config_nodedir:-}" && -f /usr/include/node/node_api.h ]]; then export npm_config_nodedir=/usr; fi
 step "install (npm ci)"
 timed install npm ci --no-audit --no-fund
 step "build"

@@ -12,7 +12,9 @@ const HOLD_MS = Number(process.env.HOLD_MS ?? 0);
 const say = (event, extra = {}) => process.stdout.write(`${JSON.stringify({ event, name, ...extra })}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const kafka = new Kafka({ kafkaJS: { brokers: brokers.split(','), clientId: name, logLevel: logLevel.NOTHING } });
+const kafka = new Kafka({
+  kafkaJS: { brokers: brokers.split(','), clientId: name, logLevel: logLevel.NOTHING },
+});
 const producer = kafka.producer({
   kafkaJS: { transactionalId: `fence-test.${name}`, idempotent: true },
   'transaction.timeout.ms': 60_000,
@@ -24,9 +26,10 @@ const consumer = kafka.consumer({
     autoCommit: false,
     sessionTimeout: 6000,
     heartbeatInterval: 1000,
-    rebalanceListener: {
-      onPartitionsAssigned: (assignment) => say('assigned', { partitions: assignment.map((a) => a.partition) }),
-    },
+  },
+  rebalance_cb: (err, assignment) => {
+    if (err.code === rdkafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS)
+      say('assigned', { partitions: assignment.map((a) => a.partition) });
   },
   'isolation.level': 'read_committed',
   'js.consumer.max.batch.size': -1,
@@ -36,7 +39,6 @@ await producer.connect();
 await consumer.connect();
 await consumer.subscribe({ topic: from });
 await consumer.run({
-  eachBatchAutoResolve: false,
   eachBatch: async ({ batch }) => {
     if (batch.messages.length === 0) return;
     await producer.transaction();

@@ -11,7 +11,6 @@ import type { RawResult } from './measure.js';
 
 const { Kafka } = rdkafka.KafkaJS;
 type Kafka = InstanceType<typeof Kafka>;
-type Consumer = ReturnType<Kafka['consumer']>;
 type Producer = ReturnType<Kafka['producer']>;
 
 const BYTES = 350;
@@ -100,7 +99,9 @@ async function hop(kafka: Kafka, runId: string, i: number, from: string, to: str
     if (!open) return;
     await producer.sendOffsets({
       consumer,
-      topics: [{ topic: from, partitions: [...offsets].map(([partition, offset]) => ({ partition, offset })) }],
+      topics: [
+        { topic: from, partitions: [...offsets].map(([partition, offset]) => ({ partition, offset })) },
+      ],
     });
     await producer.commit();
     open = false;
@@ -111,7 +112,6 @@ async function hop(kafka: Kafka, runId: string, i: number, from: string, to: str
     if (open && Date.now() - since >= COMMIT_INTERVAL_MS) void serial(commit);
   }, COMMIT_INTERVAL_MS / 4);
   await consumer.run({
-    eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: 1,
     eachBatch: ({ batch }) =>
       serial(async () => {
@@ -146,7 +146,8 @@ export async function rdkafkaLimit(
 ): Promise<RawResult> {
   const kafka = client(brokers, `booking-bench-${mode}-${runId}`);
   const base = `bench.${mode}.${runId}`;
-  const topics = mode === 'rdkafka-plain' ? [base] : Array.from({ length: HOPS + 1 }, (_, i) => `${base}.${i}`);
+  const topics =
+    mode === 'rdkafka-plain' ? [base] : Array.from({ length: HOPS + 1 }, (_, i) => `${base}.${i}`);
   const drop = await createTopics(kafka, topics);
   const producer = kafka.producer({ kafkaJS: { acks: -1 }, 'linger.ms': 5 });
   await producer.connect();
