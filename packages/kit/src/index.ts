@@ -41,3 +41,4 @@ export * from './stack-clients.js';
 export * from './state-machine.js';
 export * from './topics.js';
 export * from './tracing.js';
+export * from './transport/transaction-batcher.js';

@@ -1,0 +1,119 @@
+// Issue 28's batched transactions on librdkafka, on the real broker: many records, from many calls,
+// commit in few transactions (the interval and the size bound), every call settles with its
+// transaction, consumed offsets commit with the consumer's group metadata, and an aborted batch
+// rejects every call in it and leaves nothing a read_committed reader sees.
+import { randomUUID } from 'node:crypto';
+import { TransactionBatcher } from '@booking/kit';
+import rdkafka from '@confluentinc/kafka-javascript';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBareTopic, kafkaClient, stack, unique, waitFor } from '../support/helpers.js';
+
+const { Kafka, logLevel } = rdkafka.KafkaJS;
+const kafka = new Kafka({
+  kafkaJS: { brokers: stack().kafkaBrokers.split(','), logLevel: logLevel.NOTHING },
+});
+const out = unique('batch-out');
+const input = unique('batch-in');
+const producer = kafka.producer({ kafkaJS: { transactionalId: unique('batcher'), idempotent: true } });
+const seen: string[] = [];
+const reader = kafka.consumer({
+  kafkaJS: { groupId: unique('batch-reader'), fromBeginning: true },
+  'isolation.level': 'read_committed',
+});
+
+beforeAll(async () => {
+  const admin = kafkaClient().admin();
+  await admin.connect();
+  await createBareTopic(admin, out, 3);
+  await createBareTopic(admin, input, 1);
+  await admin.disconnect();
+  await producer.connect();
+  await reader.connect();
+  await reader.subscribe({ topic: out });
+  await reader.run({ eachMessage: async ({ message }) => void seen.push(String(message.value)) });
+});
+afterAll(async () => {
+  await Promise.allSettled([producer.disconnect(), reader.disconnect()]);
+});
+
+const rec = (v: string) => ({ topic: out, key: v, value: Buffer.from(v) });
+
+describe('TransactionBatcher (librdkafka)', () => {
+  it('200 calls within the interval commit in one or two transactions, each call settled by it', async () => {
+    const b = new TransactionBatcher(producer, undefined, { intervalMs: 200, maxRecords: 10_000 });
+    const tag = randomUUID().slice(0, 8);
+    await Promise.all(Array.from({ length: 200 }, (_, i) => b.add([rec(`${tag}-${i}`)])));
+    expect(b.stats.transactions).toBeLessThanOrEqual(2);
+    expect(b.stats.records).toBe(200);
+    await waitFor(
+      'the reader to see all 200',
+      () => seen.filter((v) => v.startsWith(tag)).length >= 200,
+      30_000,
+    );
+  });
+
+  it('the size bound splits a burst into transactions of at most maxRecords', async () => {
+    const b = new TransactionBatcher(producer, undefined, { intervalMs: 10_000, maxRecords: 25 });
+    const tag = randomUUID().slice(0, 8);
+    await Promise.all(Array.from({ length: 100 }, (_, i) => b.add([rec(`${tag}-${i}`)])));
+    expect(b.stats.transactions).toBe(4);
+  });
+
+  it('consumed offsets commit with the consumer in the same transaction (KIP-447 sendOffsets)', async () => {
+    const group = unique('batch-group');
+    const consumer = kafka.consumer({
+      kafkaJS: { groupId: group, fromBeginning: true, autoCommit: false },
+      'isolation.level': 'read_committed',
+    });
+    const plain = kafka.producer({ kafkaJS: { acks: -1 } });
+    await Promise.all([consumer.connect(), plain.connect()]);
+    await plain.send({
+      topic: input,
+      messages: [
+        { key: 'a', value: 'x' },
+        { key: 'b', value: 'y' },
+      ],
+    });
+    const b = new TransactionBatcher(producer, consumer, { intervalMs: 50, maxRecords: 1000 });
+    const tag = randomUUID().slice(0, 8);
+    let handled = 0;
+    await consumer.subscribe({ topic: input });
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        await b.add(
+          [rec(`${tag}-${message.offset}`)],
+          [{ topic, partition, offset: String(BigInt(message.offset) + 1n) }],
+        );
+        handled++;
+      },
+    });
+    try {
+      await waitFor('both records handled and committed', () => handled >= 2, 30_000);
+      const admin = kafkaClient().admin();
+      await admin.connect();
+      const offsets = await admin.fetchOffsets({ groupId: group, topics: [input] });
+      await admin.disconnect();
+      expect(offsets[0]?.partitions[0]?.offset).toBe('2');
+    } finally {
+      await Promise.allSettled([consumer.disconnect(), plain.disconnect()]);
+    }
+  });
+
+  it('an aborted batch rejects every call in it and none of its records is read', async () => {
+    const b = new TransactionBatcher(producer, undefined, { intervalMs: 100, maxRecords: 1000 });
+    const tag = randomUUID().slice(0, 8);
+    const calls = [
+      b.add([rec(`${tag}-good-1`)]),
+      // Over the client's message.max.bytes (1 MB): refused at once, so the batch aborts.
+      b.add([{ topic: out, key: 'k', value: Buffer.alloc(2_000_000, 1) }]),
+      b.add([rec(`${tag}-good-2`)]),
+    ];
+    const results = await Promise.allSettled(calls);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(b.stats.aborted).toBe(1);
+    // A later batch commits, and the reader sees it but nothing of the aborted one.
+    await b.add([rec(`${tag}-after`)]);
+    await waitFor('the reader to see the later batch', () => seen.includes(`${tag}-after`), 30_000);
+    expect(seen.filter((v) => v.startsWith(`${tag}-good`))).toEqual([]);
+  });
+});
