@@ -3,7 +3,7 @@
 // transaction, consumed offsets commit with the consumer's group metadata, and an aborted batch
 // rejects every call in it and leaves nothing a read_committed reader sees.
 import { randomUUID } from 'node:crypto';
-import { TransactionBatcher } from '@booking/kit';
+import { TransactionBatcher } from '@booking/kit/transport';
 import rdkafka from '@confluentinc/kafka-javascript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBareTopic, kafkaClient, stack, unique, waitFor } from '../support/helpers.js';

@@ -41,4 +41,3 @@ export * from './stack-clients.js';
 export * from './state-machine.js';
 export * from './topics.js';
 export * from './tracing.js';
-export * from './transport/transaction-batcher.js';
