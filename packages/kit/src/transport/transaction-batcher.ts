@@ -73,8 +73,8 @@ export class TransactionBatcher {
   /** Joins the open batch; settles with its transaction. */
   add(records: OutRecord[], offsets: BatchOffset[] = []): Promise<void> {
     if (this.closed) return Promise.reject(new Error('transaction batcher closed'));
-    const fresh: Batch = { since: this.now(), records: [], offsets: new Map(), waiters: [] };
-    const b = (this.open ??= fresh);
+    if (!this.open) this.open = { since: this.now(), records: [], offsets: new Map(), waiters: [] };
+    const b: Batch = this.open;
     b.records.push(...records);
     for (const o of offsets) {
       const id = `${o.topic}/${o.partition}`;
