@@ -7,6 +7,7 @@
 import type { Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
+import { fakeKafka } from './fake-kafka.js';
 import type { AvroSerde } from './serde.js';
 import {
   type ConsumedOffset,
@@ -14,91 +15,6 @@ import {
   OwnershipInDoubtError,
   TransactionalSender,
 } from './transactional-sender.js';
-
-type Call = { producer: number; op: string; detail?: unknown };
-
-/** A kafkajs stand-in: producers whose transactions do what `script` says, and an admin whose offsets `committed` holds. */
-function fakeKafka(script: (producer: number, op: string, attempt: number) => Error | undefined) {
-  const calls: Call[] = [];
-  const committed = new Map<string, string>();
-  let producers = 0;
-  const counts = new Map<string, number>();
-  const kafka = {
-    producer: () => {
-      const id = ++producers;
-      const step = (op: string, detail?: unknown) => {
-        calls.push({ producer: id, op, detail });
-        const n = (counts.get(op) ?? 0) + 1;
-        counts.set(op, n);
-        const err = script(id, op, n);
-        if (err) throw err;
-      };
-      return {
-        connect: async () => step('connect'),
-        disconnect: async () => void calls.push({ producer: id, op: 'disconnect' }),
-        transaction: async () => {
-          step('begin');
-          const pending: ConsumedOffset[] = [];
-          return {
-            sendBatch: async ({
-              topicMessages,
-            }: {
-              topicMessages: { topic: string; messages: unknown[] }[];
-            }) => {
-              step(
-                'sendBatch',
-                topicMessages.map((t) => `${t.topic}:${t.messages.length}`),
-              );
-              return topicMessages.map((t) => ({
-                topicName: t.topic,
-                partition: 0,
-                errorCode: 0,
-                baseOffset: '0',
-              }));
-            },
-            sendOffsets: async ({
-              consumerGroupId,
-              topics,
-            }: {
-              consumerGroupId: string;
-              topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
-            }) => {
-              step('sendOffsets');
-              for (const t of topics)
-                for (const p of t.partitions)
-                  pending.push({
-                    groupId: consumerGroupId,
-                    topic: t.topic,
-                    partition: p.partition,
-                    offset: p.offset,
-                  });
-            },
-            commit: async () => {
-              // The commit reaches the coordinator before its answer can be lost.
-              for (const o of pending) committed.set(`${o.groupId}|${o.topic}|${o.partition}`, o.offset);
-              step('commit');
-            },
-            abort: async () => void calls.push({ producer: id, op: 'abort' }),
-          };
-        },
-      };
-    },
-    admin: () => ({
-      connect: async () => undefined,
-      disconnect: async () => undefined,
-      fetchOffsets: async ({ groupId, topics }: { groupId: string; topics: string[] }) =>
-        topics.map((topic) => ({
-          topic,
-          partitions: [0, 1, 2].map((partition) => ({
-            partition,
-            offset: committed.get(`${groupId}|${topic}|${partition}`) ?? '-1',
-            metadata: null,
-          })),
-        })),
-    }),
-  };
-  return { kafka: kafka as unknown as Kafka, calls, committed };
-}
 
 const sender = (kafka: Kafka, extra: Partial<ConstructorParameters<typeof TransactionalSender>[0]> = {}) =>
   new TransactionalSender({
