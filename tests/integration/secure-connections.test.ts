@@ -10,6 +10,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parseConnections } from '@booking/kit';
+import { createRdkafka } from '@booking/kit/transport';
 import { buildMockApp } from '@booking/provider-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, repoPath } from '../support/compare.js';
@@ -220,6 +222,35 @@ describe('over SASL_SSL, an authenticated registry and Redis over TLS', () => {
       expect(r.lines.join('\n')).not.toContain('not-the-password');
     }, 90_000);
   }
+
+  it('librdkafka (issue 28) connects with the same variables: admin, produce and consume over SASL_SSL', async () => {
+    const security = parseConnections(secure).kafka;
+    const kafka = createRdkafka({
+      clientId: `${prefix}.rdkafka`,
+      brokers: secure.KAFKA_BROKERS!.split(','),
+      security,
+    });
+    const topic = `${prefix}.rdkafka-secure`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    await admin.disconnect();
+    const producer = kafka.producer({ kafkaJS: { acks: -1 } });
+    await producer.connect();
+    await producer.send({ topic, messages: [{ key: 'k', value: 'over TLS and SCRAM' }] });
+    await producer.disconnect();
+    const seen: string[] = [];
+    const consumer = kafka.consumer({ kafkaJS: { groupId: `${prefix}.rdkafka`, fromBeginning: true } });
+    await consumer.connect();
+    await consumer.subscribe({ topic });
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push(String(message.value)) });
+    try {
+      await waitFor('the record over SASL_SSL', () => seen.length > 0, 60_000);
+      expect(seen).toEqual(['over TLS and SCRAM']);
+    } finally {
+      await consumer.disconnect();
+    }
+  }, 120_000);
 
   it('reports every bad connection variable at once, before connecting', async () => {
     const r = await startFails(
