@@ -15,10 +15,7 @@ ensure_native_build_deps() {
   done
   [[ ${#missing[@]} -eq 0 ]] && return 0
   step "build dependencies of librdkafka (Debian packages: ${missing[*]})"
-  if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null ||
-      { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
-  fi
+  apt_install "${missing[@]}" || true
   for p in "${missing[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || { echo "librdkafka's build needs the Debian package $p (apt-get install $p)" >&2; return 1; }
   done
@@ -51,41 +48,30 @@ stack_up_and_bootstrap() {
     });'
 }
 
-# The lag page's browser test drives Debian's Chromium (playwright-core with executablePath). A fresh
-# machine of this kind does not have it: install it from Debian's packages when we can.
+# apt_install PKG...: Debian packages, as root, with one `apt-get update` only if the first try fails.
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]] || return 0
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null ||
+    { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null; }
+}
+
+# ensure_tool BIN PACKAGE VARIABLE WHAT: BIN executable, else PACKAGE installed, else a clear failure.
+ensure_tool() {
+  local bin=$1 pkg=$2 var=$3 what=$4
+  [[ -x "$bin" ]] && return 0
+  step "$pkg for $what (Debian package)"
+  apt_install "$pkg" || true
+  [[ -x "$bin" ]] || { echo "$pkg is needed at $bin (set $var); install the $pkg package" >&2; return 1; }
+}
+
 # Debian's docker-compose (1.29): the compose file's test runs `docker-compose config`, which needs
 # no Docker engine.
-ensure_docker_compose() {
-  local bin=${DOCKER_COMPOSE:-/usr/bin/docker-compose}
-  [[ -x "$bin" ]] && return 0
-  step "docker-compose for the compose file's test (Debian package)"
-  if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-compose >/dev/null ||
-      { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-compose >/dev/null; }
-  fi
-  [[ -x "$bin" ]] || { echo "docker-compose is needed at $bin (set DOCKER_COMPOSE); install the docker-compose package" >&2; return 1; }
-}
+ensure_docker_compose() { ensure_tool "${DOCKER_COMPOSE:-/usr/bin/docker-compose}" docker-compose DOCKER_COMPOSE "the compose file's test"; }
 
 # kcat (Debian's, on librdkafka): the compressed-records tests and the fuzz harness write batches
 # with it as an upstream producer would (snappy, lz4, zstd), not with the project's own client.
-ensure_kcat() {
-  local bin=${KCAT_PATH:-/usr/bin/kcat}
-  [[ -x "$bin" ]] && return 0
-  step "kcat for the compressed-records tests (Debian package)"
-  if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends kcat >/dev/null ||
-      { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends kcat >/dev/null; }
-  fi
-  [[ -x "$bin" ]] || { echo "kcat is needed at $bin (set KCAT_PATH); install the kcat package" >&2; return 1; }
-}
+ensure_kcat() { ensure_tool "${KCAT_PATH:-/usr/bin/kcat}" kcat KCAT_PATH "the compressed-records tests"; }
 
-ensure_chromium() {
-  local bin=${CHROMIUM_PATH:-/usr/bin/chromium}
-  [[ -x "$bin" ]] && return 0
-  step "Chromium for the page test (Debian package)"
-  if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null ||
-      { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null; }
-  fi
-  [[ -x "$bin" ]] || { echo "Chromium is needed at $bin (set CHROMIUM_PATH); install the chromium package" >&2; return 1; }
-}
+# The lag page's browser test drives Debian's Chromium (playwright-core with executablePath). A fresh
+# machine of this kind does not have it: install it from Debian's packages when we can.
+ensure_chromium() { ensure_tool "${CHROMIUM_PATH:-/usr/bin/chromium}" chromium CHROMIUM_PATH "the page test"; }

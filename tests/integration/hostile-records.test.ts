@@ -13,7 +13,8 @@ import {
 import { type DeadLetter, type InboundRequest, SCHEMAS } from '@booking/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaClient, stack, unique, waitFor } from '../support/helpers.js';
-import { deadLetterFixture, type Pipeline, requestBody, startPipeline } from '../support/pipeline.js';
+import { deadLetterFixture, type Pipeline, startPipeline } from '../support/pipeline.js';
+import { inboundRecord } from '../support/upstream.js';
 
 let p: Pipeline;
 const kafka = kafkaClient();
@@ -47,18 +48,7 @@ afterAll(async () => {
   await p?.stop();
 });
 
-function inbound(): InboundRequest {
-  const b = requestBody(`cal-immediate-${randomUUID().slice(0, 8)}`);
-  return {
-    idempotencyKey: `hostile-${randomUUID()}`,
-    patient: { id: b.patient.id, name: b.patient.name, phone: null, email: null },
-    calendarId: b.calendarId,
-    slot: b.slot,
-    reason: null,
-    deadline: null,
-    source: 'clinic-h',
-  };
-}
+const inbound = (): InboundRequest => inboundRecord('clinic-h');
 
 /** Sends `bad` then a valid record with the same Kafka key (so the same partition): the valid one must book. */
 async function badThenGood(bad: Buffer, headers: Record<string, string> = {}) {

@@ -168,6 +168,22 @@ export interface RawResult {
   produce_consume_per_s: number;
 }
 
+/** A raw limit's figures from its timings: records/s produced (when measured) and produced → consumed. */
+export function rawResult(
+  mode: NonNullable<RawResult['mode']>,
+  shape: { records: number; bytes: number; partitions: number },
+  t: { start: number; produced?: number; consumed: number; lastAt: number },
+): RawResult {
+  return {
+    mode,
+    records: shape.records,
+    bytes_per_record: shape.bytes,
+    partitions: shape.partitions,
+    produce_per_s: t.produced === undefined ? 0 : Math.round(shape.records / ((t.produced - t.start) / 1000)),
+    produce_consume_per_s: Math.round(t.consumed / ((t.lastAt - t.start) / 1000)),
+  };
+}
+
 function round(n: number): number {
   return Math.round(n * 10) / 10;
 }

@@ -7,7 +7,7 @@
 //   read_committed consumer counts what comes out of the third. The pipeline's capacity against
 //   this is what its own work costs.
 import rdkafka from '@confluentinc/kafka-javascript';
-import type { RawResult } from './measure.js';
+import { type RawResult, rawResult } from './measure.js';
 
 const { Kafka } = rdkafka.KafkaJS;
 type Kafka = InstanceType<typeof Kafka>;
@@ -160,14 +160,11 @@ export async function rdkafkaLimit(
       await produceAll(producer, base, n);
       const producedAt = Date.now();
       await until(`raw consume (${mode})`, () => seen.n >= n, 120_000);
-      return {
+      return rawResult(
         mode,
-        records: n,
-        bytes_per_record: BYTES,
-        partitions: PARTITIONS,
-        produce_per_s: Math.round(n / ((producedAt - t0) / 1000)),
-        produce_consume_per_s: Math.round(seen.n / ((seen.lastAt - t0) / 1000)),
-      };
+        { records: n, bytes: BYTES, partitions: PARTITIONS },
+        { start: t0, produced: producedAt, consumed: seen.n, lastAt: seen.lastAt },
+      );
     }
     // The source is written first: the chain is measured from its first hop's start.
     await produceAll(producer, topics[0]!, n);
@@ -176,15 +173,11 @@ export async function rdkafkaLimit(
     const t0 = Date.now();
     for (let i = 0; i < HOPS; i++) stops.push(await hop(kafka, runId, i, topics[i]!, topics[i + 1]!));
     await until(`transactional chain (${HOPS} hops)`, () => seen.n >= n, 300_000);
-    const s = (seen.lastAt - t0) / 1000;
-    return {
+    return rawResult(
       mode,
-      records: n,
-      bytes_per_record: BYTES,
-      partitions: PARTITIONS,
-      produce_per_s: 0,
-      produce_consume_per_s: Math.round(seen.n / s),
-    };
+      { records: n, bytes: BYTES, partitions: PARTITIONS },
+      { start: t0, consumed: seen.n, lastAt: seen.lastAt },
+    );
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);

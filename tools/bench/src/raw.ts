@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createProducer } from '@booking/kit';
 import type { Kafka } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
-import type { RawResult } from './measure.js';
+import { type RawResult, rawResult } from './measure.js';
 
 export type RawMode = 'plain' | 'pipeline-settings';
 
@@ -79,14 +79,11 @@ export async function rawLimit(
     }
     const producedAt = Date.now();
     await until(`raw consume (${mode})`, () => consumed >= n, 120_000);
-    return {
+    return rawResult(
       mode,
-      records: n,
-      bytes_per_record: BYTES,
-      partitions: PARTITIONS,
-      produce_per_s: Math.round(n / ((producedAt - t0) / 1000)),
-      produce_consume_per_s: Math.round(consumed / ((lastAt - t0) / 1000)),
-    };
+      { records: n, bytes: BYTES, partitions: PARTITIONS },
+      { start: t0, produced: producedAt, consumed, lastAt },
+    );
   } finally {
     await Promise.allSettled([consumer.disconnect(), producer.disconnect()]);
     await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
