@@ -3,7 +3,7 @@
 // transaction, consumed offsets commit with the consumer's group metadata, and an aborted batch
 // rejects every call in it and leaves nothing a read_committed reader sees.
 import { randomUUID } from 'node:crypto';
-import { TransactionBatcher } from '@booking/kit/transport';
+import { decodeFinished, encodeFinished, TransactionBatcher } from '@booking/kit/transport';
 import rdkafka from '@confluentinc/kafka-javascript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBareTopic, kafkaClient, stack, unique, waitFor } from '../support/helpers.js';
@@ -94,6 +94,43 @@ describe('TransactionBatcher (librdkafka)', () => {
       const offsets = await admin.fetchOffsets({ groupId: group, topics: [input] });
       await admin.disconnect();
       expect(offsets[0]?.partitions[0]?.offset).toBe('2');
+    } finally {
+      await Promise.allSettled([consumer.disconnect(), plain.disconnect()]);
+    }
+  });
+
+  it("an offset's commit metadata (the finished offsets above it) is kept, read back by librdkafka and kafkajs", async () => {
+    const group = unique('batch-meta');
+    const consumer = kafka.consumer({
+      kafkaJS: { groupId: group, fromBeginning: true, autoCommit: false },
+      'isolation.level': 'read_committed',
+    });
+    const plain = kafka.producer({ kafkaJS: { acks: -1 } });
+    await Promise.all([consumer.connect(), plain.connect()]);
+    await plain.send({
+      topic: input,
+      messages: Array.from({ length: 5 }, (_, i) => ({ key: `m${i}`, value: 'v' })),
+    });
+    let joined = false;
+    await consumer.subscribe({ topic: input });
+    await consumer.run({
+      eachMessage: async () => {
+        joined = true;
+      },
+    });
+    try {
+      await waitFor('the consumer to join and read', () => joined, 30_000);
+      const b = new TransactionBatcher(producer, consumer, { intervalMs: 10, maxRecords: 1000 });
+      const { metadata } = encodeFinished(1n, [3n, 4n]);
+      await b.add([], [{ topic: input, partition: 0, offset: '1', metadata }]);
+      const [mine] = await consumer.committed([{ topic: input, partition: 0 }]);
+      expect(mine?.offset).toBe('1');
+      expect([...decodeFinished(1n, mine?.metadata)]).toEqual([3n, 4n]);
+      const admin = kafkaClient().admin();
+      await admin.connect();
+      const [byKafkajs] = await admin.fetchOffsets({ groupId: group, topics: [input] });
+      await admin.disconnect();
+      expect([...decodeFinished(1n, byKafkajs?.partitions[0]?.metadata)]).toEqual([3n, 4n]);
     } finally {
       await Promise.allSettled([consumer.disconnect(), plain.disconnect()]);
     }

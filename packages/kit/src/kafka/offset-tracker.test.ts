@@ -66,6 +66,12 @@ describe('finished offsets in commit metadata', () => {
     expect(encodeFinished(5n, [])).toEqual({ metadata: null, dropped: 0 });
   });
 
+  it("reads metadata with the trailing NUL that librdkafka's Node binding sends (and no other)", () => {
+    const { metadata } = encodeFinished(1000n, [1002n, 1040n]);
+    expect([...decodeFinished(1000n, `${metadata}\u0000`)]).toEqual([1002n, 1040n]);
+    expect(decodeFinished(1000n, `${metadata}\u0000\u0000`).size).toBe(0);
+  });
+
   it('stays under the bound, leaving out the highest', () => {
     const many = Array.from({ length: 2000 }, (_, i) => 10n + BigInt(i * 1000));
     const { metadata, dropped } = encodeFinished(0n, many);

@@ -122,8 +122,10 @@ export function encodeFinished(
  * The finished offsets a commit's metadata names (an empty set for anything not of our making:
  * metadata is read back from the broker and trusted no more than any other input).
  */
-export function decodeFinished(position: bigint, metadata: string | null | undefined): Set<bigint> {
+export function decodeFinished(position: bigint, raw: string | null | undefined): Set<bigint> {
   const out = new Set<bigint>();
+  // librdkafka's Node binding sends metadata with a trailing NUL; read by kafkajs it shows.
+  const metadata = raw?.endsWith('\u0000') ? raw.slice(0, -1) : raw;
   if (!metadata?.startsWith(PREFIX) || metadata.length > MAX_METADATA_CHARS) return out;
   for (const part of metadata.slice(PREFIX.length).split(',')) {
     if (!/^[0-9a-z]{1,12}$/.test(part)) return new Set();

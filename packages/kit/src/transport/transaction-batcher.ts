@@ -37,6 +37,51 @@ export interface BatchOffset {
   partition: number;
   /** The next offset to read (last handled + 1). */
   offset: string;
+  /**
+   * Commit metadata (the finished offsets above `offset`, offset-tracker's encoding). The compat
+   * layer's sendOffsets drops it, so offsets go through the native client (sendNativeOffsets).
+   */
+  metadata?: string | null;
+}
+
+/** The native clients behind the compat layer's producer and consumer (node-rdkafka's API). */
+interface NativeProducer {
+  sendOffsetsToTransaction(
+    offsets: { topic: string; partition: number; offset: number; metadata?: string }[],
+    consumer: unknown,
+    timeout: number,
+    cb: (err: (Error & { code?: number }) | null | undefined) => void,
+  ): void;
+}
+type Internal<C> = { _getInternalClient(): C };
+
+/** How long the coordinator may take to accept a transaction's offsets. */
+const SEND_OFFSETS_TIMEOUT_MS = 10_000;
+
+/**
+ * Sends offsets into the producer's open transaction with the consumer's group metadata
+ * (generation, member id: KIP-447's fencing), keeping each offset's commit metadata, which the
+ * compat layer's `sendOffsets` leaves out. The native client appends a NUL to the metadata it
+ * sends; decodeFinished ignores one.
+ */
+export function sendNativeOffsets(
+  producer: Producer,
+  consumer: Consumer,
+  offsets: BatchOffset[],
+): Promise<void> {
+  const native = (producer as unknown as Internal<NativeProducer>)._getInternalClient();
+  const group = (consumer as unknown as Internal<unknown>)._getInternalClient();
+  const tpos = offsets.map((o) => ({
+    topic: o.topic,
+    partition: o.partition,
+    offset: Number(o.offset),
+    ...(o.metadata ? { metadata: o.metadata } : {}),
+  }));
+  return new Promise((resolve, reject) =>
+    native.sendOffsetsToTransaction(tpos, group, SEND_OFFSETS_TIMEOUT_MS, (err) =>
+      err ? reject(Object.assign(new Error(err.message), { code: err.code })) : resolve(),
+    ),
+  );
 }
 
 interface Batch {
@@ -134,16 +179,7 @@ export class TransactionBatcher {
         );
         if (b.offsets.size > 0) {
           if (!this.consumer) throw new Error('offsets given to a batcher without a consumer');
-          const topics = new Map<string, { partition: number; offset: string }[]>();
-          for (const o of b.offsets.values())
-            topics.set(o.topic, [
-              ...(topics.get(o.topic) ?? []),
-              { partition: o.partition, offset: o.offset },
-            ]);
-          await this.producer.sendOffsets({
-            consumer: this.consumer,
-            topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
-          });
+          await sendNativeOffsets(this.producer, this.consumer, [...b.offsets.values()]);
         }
         await this.producer.commit();
       } catch (err) {
