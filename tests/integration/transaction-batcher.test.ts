@@ -38,6 +38,28 @@ afterAll(async () => {
 
 const rec = (v: string) => ({ topic: out, key: v, value: Buffer.from(v) });
 
+/** A read_committed consumer of a new group over `input`, connected, once `messages` are written there. */
+async function groupConsumerAfter(group: string, messages: { key: string; value: string }[]) {
+  const consumer = kafka.consumer({
+    kafkaJS: { groupId: group, fromBeginning: true, autoCommit: false },
+    'isolation.level': 'read_committed',
+  });
+  const plain = kafka.producer({ kafkaJS: { acks: -1 } });
+  await Promise.all([consumer.connect(), plain.connect()]);
+  await plain.send({ topic: input, messages });
+  await plain.disconnect();
+  return consumer;
+}
+
+/** The group's committed offsets on `input` as kafkajs reads them. */
+async function kafkajsOffsets(group: string) {
+  const admin = kafkaClient().admin();
+  await admin.connect();
+  const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [input] });
+  await admin.disconnect();
+  return offsets?.partitions[0];
+}
+
 describe('TransactionBatcher (librdkafka)', () => {
   it('200 calls within the interval commit in one or two transactions, each call settled by it', async () => {
     const b = new TransactionBatcher(producer, undefined, { intervalMs: 200, maxRecords: 10_000 });
@@ -61,19 +83,10 @@ describe('TransactionBatcher (librdkafka)', () => {
 
   it('consumed offsets commit with the consumer in the same transaction (KIP-447 sendOffsets)', async () => {
     const group = unique('batch-group');
-    const consumer = kafka.consumer({
-      kafkaJS: { groupId: group, fromBeginning: true, autoCommit: false },
-      'isolation.level': 'read_committed',
-    });
-    const plain = kafka.producer({ kafkaJS: { acks: -1 } });
-    await Promise.all([consumer.connect(), plain.connect()]);
-    await plain.send({
-      topic: input,
-      messages: [
-        { key: 'a', value: 'x' },
-        { key: 'b', value: 'y' },
-      ],
-    });
+    const consumer = await groupConsumerAfter(group, [
+      { key: 'a', value: 'x' },
+      { key: 'b', value: 'y' },
+    ]);
     const b = new TransactionBatcher(producer, consumer, { intervalMs: 50, maxRecords: 1000 });
     const tag = randomUUID().slice(0, 8);
     let handled = 0;
@@ -89,28 +102,18 @@ describe('TransactionBatcher (librdkafka)', () => {
     });
     try {
       await waitFor('both records handled and committed', () => handled >= 2, 30_000);
-      const admin = kafkaClient().admin();
-      await admin.connect();
-      const offsets = await admin.fetchOffsets({ groupId: group, topics: [input] });
-      await admin.disconnect();
-      expect(offsets[0]?.partitions[0]?.offset).toBe('2');
+      expect((await kafkajsOffsets(group))?.offset).toBe('2');
     } finally {
-      await Promise.allSettled([consumer.disconnect(), plain.disconnect()]);
+      await consumer.disconnect().catch(() => undefined);
     }
   });
 
   it("an offset's commit metadata (the finished offsets above it) is kept, read back by librdkafka and kafkajs", async () => {
     const group = unique('batch-meta');
-    const consumer = kafka.consumer({
-      kafkaJS: { groupId: group, fromBeginning: true, autoCommit: false },
-      'isolation.level': 'read_committed',
-    });
-    const plain = kafka.producer({ kafkaJS: { acks: -1 } });
-    await Promise.all([consumer.connect(), plain.connect()]);
-    await plain.send({
-      topic: input,
-      messages: Array.from({ length: 5 }, (_, i) => ({ key: `m${i}`, value: 'v' })),
-    });
+    const consumer = await groupConsumerAfter(
+      group,
+      Array.from({ length: 5 }, (_, i) => ({ key: `m${i}`, value: 'v' })),
+    );
     let joined = false;
     await consumer.subscribe({ topic: input });
     await consumer.run({
@@ -126,13 +129,9 @@ describe('TransactionBatcher (librdkafka)', () => {
       const [mine] = await consumer.committed([{ topic: input, partition: 0 }]);
       expect(mine?.offset).toBe('1');
       expect([...decodeFinished(1n, mine?.metadata)]).toEqual([3n, 4n]);
-      const admin = kafkaClient().admin();
-      await admin.connect();
-      const [byKafkajs] = await admin.fetchOffsets({ groupId: group, topics: [input] });
-      await admin.disconnect();
-      expect([...decodeFinished(1n, byKafkajs?.partitions[0]?.metadata)]).toEqual([3n, 4n]);
+      expect([...decodeFinished(1n, (await kafkajsOffsets(group))?.metadata)]).toEqual([3n, 4n]);
     } finally {
-      await Promise.allSettled([consumer.disconnect(), plain.disconnect()]);
+      await consumer.disconnect().catch(() => undefined);
     }
   });
 
